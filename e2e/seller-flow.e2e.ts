@@ -1,0 +1,114 @@
+import AdmZip from 'adm-zip';
+import request from 'supertest';
+import { inspectPicture, productPhoto, zipOf } from './fixtures';
+import { readEvents, startTestStack, type TestStack } from './harness';
+
+/**
+ * The seller's whole flow on the real services, Redis and Postgres: register, upload photos,
+ * a corrupt file and a ZIP, process for Amazon, follow the stream, download, check the pixels
+ * and the bill.
+ */
+jest.setTimeout(180_000);
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({ env: { SIGNUP_CREDITS: '30' } });
+});
+
+afterAll(async () => {
+  await stack?.teardown();
+});
+
+afterEach(() => {
+  const state = expect.getState();
+  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
+});
+
+test('a seller turns five photos into Amazon-ready pictures and pays 3 credits for each', async () => {
+  const api = request(stack.gatewayUrl);
+  const registered = await api.post('/auth/register').send({ email: 'seller@example.com', password: 'correct horse battery' }).expect(201);
+  const token = registered.body.access_token as string;
+  expect(registered.body.credits).toEqual({ balance: 30, reserved: 0, available: 30 });
+
+  const photos = await Promise.all([
+    productPhoto({ width: 1200, height: 1000, colour: '#c0392b', shape: 'box' }),
+    productPhoto({ width: 900, height: 1400, colour: '#2e86c1', shape: 'bottle' }),
+    productPhoto({ width: 1600, height: 900, colour: '#1e8449', shape: 'disc' }),
+  ]);
+  const zipped = zipOf([
+    { name: 'shoot/left.jpg', data: await productPhoto({ width: 1000, height: 1000, colour: '#8e44ad', shape: 'box' }) },
+    { name: 'shoot/right.jpg', data: await productPhoto({ width: 1000, height: 1300, colour: '#d35400', shape: 'bottle' }) },
+    { name: '__MACOSX/shoot/._left.jpg', data: Buffer.from('resource fork') },
+  ]);
+  const corrupt = photos[0]!.subarray(0, Math.floor(photos[0]!.length / 2));
+
+  const upload = await api
+    .post('/api/v1/upload')
+    .set('authorization', `Bearer ${token}`)
+    .attach('files', photos[0]!, 'red-box.jpg')
+    .attach('files', photos[1]!, 'blue-bottle.jpg')
+    .attach('files', photos[2]!, 'green-disc.jpg')
+    .attach('files', corrupt, 'broken.jpg')
+    .attach('files', zipped, 'shoot.zip')
+    .expect(201);
+  expect(upload.body.files_count).toBe(5);
+  expect(upload.body.files.map((file: { filename: string }) => file.filename).sort()).toEqual(
+    ['blue-bottle.jpg', 'green-disc.jpg', 'left.jpg', 'red-box.jpg', 'right.jpg'],
+  );
+  expect(upload.body.rejected).toEqual([expect.objectContaining({ filename: 'broken.jpg', code: 'corrupt_image' })]);
+  expect(upload.body.estimate).toMatchObject({ credits_needed: 15, credits_available: 30, max_affordable_images: 5 });
+
+  const jobId = upload.body.job_id as string;
+  const processed = await api.post('/api/v1/process').set('authorization', `Bearer ${token}`).send({ job_id: jobId, pipeline: 'amazon' }).expect(202);
+  expect(processed.body).toMatchObject({ job_id: jobId, status: 'queued', images: 5, credits_reserved: 15 });
+  const during = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
+  expect(during.body.available).toBeLessThanOrEqual(15);
+
+  const events = await readEvents(`${stack.gatewayUrl}/api/v1/progress/${jobId}/stream`, token, 120_000);
+  expect(events.at(-1)?.event).toBe('done');
+  const last = events.filter((event) => event.event === 'progress').at(-1)?.data as { status: string; completed: number; failed: number; percentage: number };
+  expect(last).toMatchObject({ status: 'completed', completed: 5, failed: 0, percentage: 100 });
+
+  const download = await api
+    .get(`/api/v1/download/${jobId}`)
+    .set('authorization', `Bearer ${token}`)
+    .buffer(true)
+    .parse((res, callback) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => callback(null, Buffer.concat(chunks)));
+    })
+    .expect(200);
+  expect(download.headers['content-type']).toBe('application/zip');
+  const zip = new AdmZip(download.body as Buffer);
+  const names = zip.getEntries().map((entry) => entry.entryName).sort();
+  expect(names).toEqual(['blue-bottle.jpg', 'green-disc.jpg', 'left.jpg', 'manifest.json', 'red-box.jpg', 'right.jpg']);
+
+  for (const entry of zip.getEntries().filter((candidate) => candidate.entryName.endsWith('.jpg'))) {
+    const picture = await inspectPicture(entry.getData());
+    expect({ name: entry.entryName, format: picture.format, width: picture.width, height: picture.height, border: picture.borderPureWhite }).toEqual({
+      name: entry.entryName,
+      format: 'jpeg',
+      width: 2000,
+      height: 2000,
+      border: true,
+    });
+    const longest = Math.max(picture.box!.width, picture.box!.height) / 2000;
+    expect(longest).toBeGreaterThanOrEqual(0.84);
+    expect(longest).toBeLessThanOrEqual(0.86);
+  }
+
+  const manifest = JSON.parse(zip.getEntry('manifest.json')!.getData().toString('utf8')) as {
+    images: Array<{ source_name: string; output_name: string; status: string; compliance: { passed: boolean } }>;
+  };
+  expect(manifest.images).toHaveLength(5);
+  for (const image of manifest.images) {
+    expect(image.status).toBe('done');
+    expect(image.compliance.passed).toBe(true);
+  }
+
+  const balance = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
+  expect(balance.body).toEqual({ balance: 15, reserved: 0, available: 15 });
+  expect(stack.sim.stats.succeeded).toBe(5);
+});

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * Each service describes its environment as a zod object built from these helpers and parses it
+ * once at start. On failure every bad key is named in one message, so an operator fixes them all
+ * in one go instead of one restart per key.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`${service}: invalid settings: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function parseConfig<Shape extends z.ZodRawShape>(
+  service: string,
+  shape: Shape,
+  env: Env = process.env,
+): z.infer<z.ZodObject<Shape>> {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(shape)) {
+    const value = env[key];
+    // An empty variable means "not set": docker-compose passes `FOO=` for unset interpolations.
+    raw[key] = value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+  const result = z.object(shape).safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(root)';
+      return `${key}: ${issue.message}`;
+    });
+    throw new ConfigError(service, problems);
+  }
+  return result.data;
+}
+
+export const env = {
+  string: (fallback?: string) => (fallback === undefined ? z.string() : z.string().default(fallback)),
+  optionalString: () => z.string().optional(),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce.number().int().min(min).max(max).default(fallback),
+  number: (fallback: number, min = 0, max = Number.MAX_VALUE) =>
+    z.coerce.number().min(min).max(max).default(fallback),
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default(fallback ? 'true' : 'false')
+      .transform((value) => value === 'true' || value === '1' || value === 'yes'),
+  csv: (fallback = '') =>
+    z
+      .string()
+      .default(fallback)
+      .transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0),
+      ),
+  url: (fallback?: string) => (fallback === undefined ? z.url() : z.url().default(fallback)),
+  /** A shared secret: no default, at least `minBytes` long (HS256 wants a key as long as its hash). */
+  secret: (minBytes = 32) =>
+    z
+      .string({ error: 'is required' })
+      .refine((value) => Buffer.byteLength(value, 'utf8') >= minBytes, {
+        message: `must be at least ${minBytes} bytes`,
+      }),
+};
+
+export const defaults = {
+  databaseUrl: 'postgres://postgres@127.0.0.1:5432/masterpost',
+  redisUrl: 'redis://127.0.0.1:6379',
+  queuePrefix: 'masterpost',
+  gatewayPort: 8080,
+  billingPort: 8081,
+  processorPort: 8090,
+  simPort: 8082,
+  simResultPort: 8083,
+  storageDir: '.data/storage',
+};

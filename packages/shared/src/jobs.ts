@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * The job catalog: every BullMQ job the system runs, its queue, the schema of its payload and
+ * its default options. The gateway validates before it enqueues and the processor validates
+ * again when it takes a job. Payloads hold ids only: never image bytes, never secrets, since
+ * Redis keeps job data in clear text.
+ */
+export const QueueName = {
+  Images: 'images',
+  Jobs: 'jobs',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+export const JobName = {
+  ImageProcess: 'ImageProcess',
+  JobFinalize: 'JobFinalize',
+} as const;
+export type JobName = (typeof JobName)[keyof typeof JobName];
+
+export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.uuid() });
+export type ImageProcessPayload = z.infer<typeof imageProcessPayload>;
+
+export const jobFinalizePayload = z.strictObject({ jobId: z.uuid() });
+export type JobFinalizePayload = z.infer<typeof jobFinalizePayload>;
+
+/** Finished jobs leave Redis after a bounded time so its memory stays bounded (reliability 22). */
+const removeOnComplete = { age: 3600, count: 5000 };
+const removeOnFail = { age: 7 * 24 * 3600, count: 5000 };
+
+export const jobCatalog = {
+  [JobName.ImageProcess]: {
+    queue: QueueName.Images,
+    schema: imageProcessPayload,
+    options: {
+      attempts: 6,
+      backoff: { type: 'exponential' as const, delay: 2000, jitter: 0.5 },
+      removeOnComplete,
+      removeOnFail,
+      // A failed image must not block its job: the parent (JobFinalize) still runs and settles.
+      ignoreDependencyOnFailure: true,
+    },
+  },
+  [JobName.JobFinalize]: {
+    queue: QueueName.Jobs,
+    schema: jobFinalizePayload,
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential' as const, delay: 1000, jitter: 0.5 },
+      removeOnComplete,
+      removeOnFail,
+    },
+  },
+} as const;
+
+/** Custom BullMQ job ids may not contain ':'; these are stable so a retried enqueue is a no-op. */
+export const bullJobId = {
+  image: (imageId: string, attemptNonce: string) => `image-${imageId}-${attemptNonce}`,
+  finalize: (jobId: string, attemptNonce: string) => `finalize-${jobId}-${attemptNonce}`,
+};
+
+/** Redis pub/sub channel on which the processor announces that a job's progress changed. */
+export const progressChannel = (prefix: string, jobId: string) => `${prefix}:progress:${jobId}`;

@@ -1,0 +1,96 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+/**
+ * Where uploads, Qwen outputs, cutouts and results live. Keys are built by our code only
+ * (ids and fixed words): nothing a client sends ever becomes part of a path on disk.
+ */
+export interface Storage {
+  put(key: string, data: Buffer): Promise<void>;
+  /** Moves a file already on this machine (a multer temp file) into storage. */
+  putFile(key: string, sourcePath: string): Promise<void>;
+  get(key: string): Promise<Buffer>;
+  exists(key: string): Promise<boolean>;
+  size(key: string): Promise<number>;
+  stream(key: string): Readable;
+  deletePrefix(prefix: string): Promise<void>;
+}
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)*$/;
+
+export function assertSafeKey(key: string): void {
+  if (!SAFE_KEY.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
+    throw new Error(`refusing unsafe storage key ${JSON.stringify(key)}`);
+  }
+}
+
+export class LocalStorage implements Storage {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  private pathOf(key: string): string {
+    assertSafeKey(key);
+    return path.join(this.root, key);
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    // Write then rename: a reader never sees half a file, and a crash leaves no truncated result.
+    const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temporary, data);
+    await rename(temporary, target);
+  }
+
+  async putFile(key: string, sourcePath: string): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      await rename(sourcePath, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      await copyFile(sourcePath, target);
+      await rm(sourcePath, { force: true });
+    }
+  }
+
+  get(key: string): Promise<Buffer> {
+    return readFile(this.pathOf(key));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async size(key: string): Promise<number> {
+    return (await stat(this.pathOf(key))).size;
+  }
+
+  stream(key: string): Readable {
+    return createReadStream(this.pathOf(key));
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+}
+
+export const storageKey = {
+  upload: (jobId: string, imageId: string, ext: string) => `jobs/${jobId}/uploads/${imageId}.${ext}`,
+  qwenOutput: (jobId: string, imageId: string) => `jobs/${jobId}/qwen/${imageId}.png`,
+  /** Outputs are reused across jobs for the same photo, preset prompt and model (never pay twice). */
+  qwenCache: (userId: string, contentKey: string) => `qwen-cache/${userId}/${contentKey}.png`,
+  cutout: (jobId: string, imageId: string) => `jobs/${jobId}/cutouts/${imageId}.png`,
+  result: (jobId: string, imageId: string, ext: string) => `jobs/${jobId}/results/${imageId}.${ext}`,
+  job: (jobId: string) => `jobs/${jobId}`,
+};

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { ROOT, startStack } from './stack';
+
+/**
+ * `npm start`: the whole stack on this machine's Redis and Postgres, with the DashScope
+ * stand-in unless DASHSCOPE_API_KEY is set. Ctrl-C stops everything.
+ */
+async function main(): Promise<void> {
+  const dataDir = path.join(ROOT, '.data');
+  const usingRealDashScope = Boolean(process.env.DASHSCOPE_API_KEY);
+  const stack = await startStack({
+    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/masterpost',
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    queuePrefix: process.env.QUEUE_PREFIX ?? 'masterpost',
+    storageDir: process.env.STORAGE_DIR ?? path.join(dataDir, 'storage'),
+    logDir: path.join(dataDir, 'logs'),
+    ports: { gateway: 8080, billing: 8081, processor: 8090, sim: 8082, simResults: 8083 },
+    ...(usingRealDashScope ? { dashscopeBaseUrl: process.env.DASHSCOPE_BASE_URL ?? 'https://dashscope-intl.aliyuncs.com/api/v1' } : {}),
+    processors: Number(process.env.PROCESSORS ?? 1),
+    env: {
+      ADMIN_EMAILS: process.env.ADMIN_EMAILS ?? 'admin@example.com',
+      ...(process.env.JWT_SECRET ? { JWT_SECRET: process.env.JWT_SECRET } : {}),
+      ...(process.env.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY } : {}),
+      ...(process.env.STRIPE_WEBHOOK_SECRET ? { STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET } : {}),
+    },
+    quiet: true,
+  });
+  console.log(`\nMasterpost is running: ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')}`);
+  console.log(`  billing ${stack.billingUrl}, logs in .data/logs, files in .data/storage`);
+  console.log(usingRealDashScope ? '  AI: DashScope (DASHSCOPE_API_KEY is set)' : '  AI: the local DashScope stand-in (set DASHSCOPE_API_KEY for the real one)');
+  console.log('  Press Ctrl-C to stop.\n');
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('stopping...');
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (const service of stack.services) {
+    service.child.on('exit', (code) => {
+      if (!stopping) {
+        console.error(`${service.name} exited (code ${code}); see .data/logs/${service.name}.log. Stopping the stack.`);
+        stop();
+      }
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { ensureDatabase, migrate } from '../db/migrate';
+
+/**
+ * Starts the real services as processes (gateway, billing, one or more processors and,
+ * optionally, the DashScope stand-in) against the machine's Redis and Postgres. The dev
+ * command and the end-to-end tests both use it, so what the tests run is what a person runs.
+ */
+export const ROOT = path.resolve(__dirname, '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface StackOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  storageDir: string;
+  logDir: string;
+  ports?: { gateway?: number; billing?: number; processor?: number; sim?: number; simResults?: number };
+  /** Base URL of DashScope; when absent the stand-in is started as a process. */
+  dashscopeBaseUrl?: string;
+  processors?: number;
+  env?: Record<string, string>;
+  quiet?: boolean;
+}
+
+export interface RunningService {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  url: string;
+}
+
+export interface Stack {
+  gatewayUrl: string;
+  billingUrl: string;
+  services: RunningService[];
+  env: Record<string, string>;
+  startProcessor(name?: string): Promise<RunningService>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(service: RunningService, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with code ${service.child.exitCode} before it was healthy`);
+    try {
+      const response = await fetch(`${service.url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`${service.name} was not healthy within ${timeoutMs} ms`);
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  mkdirSync(options.logDir, { recursive: true });
+  await ensureDatabase(options.databaseUrl);
+  await migrate(options.databaseUrl);
+  const ports = {
+    gateway: options.ports?.gateway ?? (await freePort()),
+    billing: options.ports?.billing ?? (await freePort()),
+    sim: options.ports?.sim ?? (await freePort()),
+    simResults: options.ports?.simResults ?? (await freePort()),
+  };
+  const secret = (label: string) => `${label}-${'x'.repeat(40)}-${Math.random().toString(36).slice(2)}`;
+  const env: Record<string, string> = {
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: options.queuePrefix,
+    STORAGE_DIR: options.storageDir,
+    JWT_SECRET: secret('jwt'),
+    BILLING_SERVICE_TOKEN: secret('billing'),
+    BILLING_URL: `http://127.0.0.1:${ports.billing}`,
+    DASHSCOPE_BASE_URL: options.dashscopeBaseUrl ?? `http://127.0.0.1:${ports.sim}/api/v1`,
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const services: RunningService[] = [];
+  const launch = async (name: string, entry: string, port: number, portVariable: string, extraEnv: Record<string, string> = {}) => {
+    const log = createWriteStream(path.join(options.logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(TSX, [entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, ...extraEnv, [portVariable]: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    if (!options.quiet) {
+      child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
+    }
+    const service: RunningService = { name, child, port, url: `http://127.0.0.1:${port}` };
+    services.push(service);
+    await waitForHealth(service);
+    return service;
+  };
+
+  const starts: Array<Promise<RunningService>> = [];
+  if (!options.dashscopeBaseUrl) {
+    starts.push(
+      launch('dashscope-sim', 'tools/dashscope-sim/src/main.ts', ports.sim, 'SIM_PORT', { SIM_RESULT_PORT: String(ports.simResults) }),
+    );
+  }
+  starts.push(launch('billing', 'services/billing/src/main.ts', ports.billing, 'PORT'));
+  starts.push(launch('gateway', 'services/gateway/src/main.ts', ports.gateway, 'PORT'));
+  let processorCount = 0;
+  const startProcessor = async (name?: string) => {
+    processorCount++;
+    const port = processorCount === 1 && options.ports?.processor ? options.ports.processor : await freePort();
+    return launch(name ?? `processor-${processorCount}`, 'services/processor/src/main.ts', port, 'PORT');
+  };
+  for (let index = 0; index < (options.processors ?? 1); index++) starts.push(startProcessor());
+  try {
+    await Promise.all(starts);
+  } catch (error) {
+    await stopAll(services);
+    throw error;
+  }
+
+  return {
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    billingUrl: `http://127.0.0.1:${ports.billing}`,
+    services,
+    env,
+    startProcessor,
+    stop: () => stopAll(services),
+  };
+}
+
+async function stopAll(services: RunningService[]): Promise<void> {
+  await Promise.all(
+    services.map(
+      (service) =>
+        new Promise<void>((resolve) => {
+          if (service.child.exitCode !== null || service.child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => service.child.kill('SIGKILL'), 15_000);
+          service.child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          service.child.kill('SIGTERM');
+        }),
+    ),
+  );
+}

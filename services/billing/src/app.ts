@@ -1,0 +1,53 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type Stripe from 'stripe';
+import { toErrorResponse, type Logger, type Pack } from '@masterpost/shared';
+import type { LedgerStore } from './ledger/ledger.repository';
+import { internalRoutes } from './routes/internal.routes';
+import { webhookRoutes } from './routes/webhook.routes';
+import { CheckoutService } from './stripe/checkout.service';
+import { WebhookService } from './stripe/webhook.service';
+
+export interface BillingDeps {
+  ledger: LedgerStore;
+  packs: Pack[];
+  serviceToken: string;
+  stripe: Stripe | null;
+  webhookSecret: string | undefined;
+  publicUrl: string;
+  logger: Logger;
+  ready: () => Promise<Record<string, string>>;
+}
+
+export function buildBillingApp(deps: BillingDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    const checks = await deps.ready();
+    const ok = Object.values(checks).every((value) => value === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+  // The webhook needs the raw body, so it is mounted before the JSON parser.
+  app.use(webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.webhookSecret, webhooks: new WebhookService(deps.ledger, deps.packs) }));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(
+    '/internal',
+    internalRoutes({
+      ledger: deps.ledger,
+      packs: deps.packs,
+      serviceToken: deps.serviceToken,
+      checkout: deps.stripe ? new CheckoutService(deps.stripe, deps.publicUrl) : null,
+    }),
+  );
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { status, body, unexpected } = toErrorResponse(error);
+    if (unexpected) deps.logger.error({ err: error }, 'request failed');
+    res.status(status).json(body);
+  });
+  return app;
+}

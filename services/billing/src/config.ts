@@ -1,0 +1,23 @@
+import { defaults, env, parseConfig } from '@masterpost/shared';
+
+export function loadBillingConfig(source: Record<string, string | undefined> = process.env) {
+  return parseConfig(
+    'billing',
+    {
+      PORT: env.port(defaults.billingPort),
+      DATABASE_URL: env.string(defaults.databaseUrl),
+      /** Callers (gateway, processor) present this as a bearer token on /internal routes. */
+      BILLING_SERVICE_TOKEN: env.secret(32),
+      STRIPE_SECRET_KEY: env.optionalString(),
+      STRIPE_WEBHOOK_SECRET: env.optionalString(),
+      STRIPE_API_BASE: env.optionalString(),
+      PUBLIC_URL: env.url('http://localhost:8080'),
+      CREDIT_PACKS: env.optionalString(),
+      HOLD_SWEEP_INTERVAL_MS: env.int(60_000, 100),
+      SUPABASE_URL: env.optionalString(),
+      SUPABASE_SERVICE_ROLE_KEY: env.optionalString(),
+    },
+    source,
+  );
+}
+export type BillingConfig = ReturnType<typeof loadBillingConfig>;

@@ -1,0 +1,57 @@
+import { createLogger, createPool, handleShutdown, ConfigError } from '@masterpost/shared';
+import { buildBillingApp } from './app';
+import { loadBillingConfig } from './config';
+import { PgLedgerStore } from './ledger/ledger.repository';
+import { parsePacks } from './packs';
+import { createStripeClient } from './stripe/checkout.service';
+
+async function main(): Promise<void> {
+  const logger = createLogger('billing');
+  let config;
+  try {
+    config = loadBillingConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const pool = createPool(config.DATABASE_URL);
+  const ledger = new PgLedgerStore(pool);
+  const stripe = config.STRIPE_SECRET_KEY ? createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE) : null;
+  const app = buildBillingApp({
+    ledger,
+    packs: parsePacks(config.CREDIT_PACKS),
+    serviceToken: config.BILLING_SERVICE_TOKEN,
+    stripe,
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    publicUrl: config.PUBLIC_URL,
+    logger,
+    ready: async () => ({
+      postgres: await pool.query('select 1').then(
+        () => 'ok',
+        (error: Error) => `down: ${error.message}`,
+      ),
+    }),
+  });
+
+  // Holds whose job vanished (Redis lost, gateway crashed mid-request) are released by TTL.
+  const sweeper = setInterval(() => {
+    ledger.expireHolds().then(
+      (expired) => {
+        if (expired.length > 0) logger.warn({ expired }, 'released expired credit holds');
+      },
+      (error: unknown) => logger.error({ err: error }, 'hold sweep failed'),
+    );
+  }, config.HOLD_SWEEP_INTERVAL_MS);
+
+  const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'billing listening'));
+  handleShutdown(logger, [
+    async () => clearInterval(sweeper),
+    () => new Promise((resolve) => server.close(resolve)),
+    () => pool.end(),
+  ]);
+}
+
+void main();

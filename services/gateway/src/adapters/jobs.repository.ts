@@ -1,0 +1,132 @@
+import { withTransaction, type JobSettings, type PipelineId, type Pool } from '@masterpost/shared';
+
+export interface NewImage {
+  id: string;
+  filename: string;
+  uploadKey: string;
+  contentSha256: string;
+  sourceFormat: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+export type JobStatus = 'uploaded' | 'queued' | 'processing' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
+export const TERMINAL_JOB_STATUSES: JobStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
+
+export interface JobRow {
+  id: string;
+  user_id: string;
+  status: JobStatus;
+  pipeline: PipelineId | null;
+  settings: JobSettings | null;
+  credits_per_image: number;
+  hold_reference: string | null;
+  attempt_nonce: string | null;
+  finished_at: Date | null;
+}
+
+export interface ImageRow {
+  id: string;
+  position: number;
+  filename: string;
+  upload_key: string;
+  source_format: string;
+  status: 'pending' | 'processing' | 'done' | 'failed' | 'cancelled';
+  error_code: string | null;
+  error_message: string | null;
+  result_key: string | null;
+  cutout_key: string | null;
+  output_name: string | null;
+  output_format: string | null;
+  output_width: number | null;
+  output_height: number | null;
+  shadow_type: string | null;
+  compliance: unknown;
+}
+
+const IMAGE_COLUMNS = `id, position, filename, upload_key, source_format, status, error_code, error_message, result_key, cutout_key,
+  output_name, output_format, output_width, output_height, shadow_type, compliance`;
+
+export class JobsRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async createWithImages(jobId: string, userId: string, creditsPerImage: number, images: NewImage[]): Promise<void> {
+    await withTransaction(this.pool, async (client) => {
+      await client.query('insert into jobs (id, user_id, credits_per_image) values ($1, $2, $3)', [jobId, userId, creditsPerImage]);
+      for (const [position, image] of images.entries()) {
+        await client.query(
+          `insert into images (id, job_id, user_id, position, filename, upload_key, content_sha256, source_format, width, height, bytes)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+          [image.id, jobId, userId, position, image.filename, image.uploadKey, image.contentSha256, image.sourceFormat, image.width, image.height, image.bytes],
+        );
+      }
+    });
+  }
+
+  /** A job of this user, or null: callers answer 404 either way, so nobody learns another user's ids. */
+  async findOwned(jobId: string, userId: string): Promise<JobRow | null> {
+    const { rows } = await this.pool.query<JobRow>(
+      `select id, user_id, status, pipeline, settings, credits_per_image, hold_reference, attempt_nonce, finished_at
+         from jobs where id = $1 and user_id = $2`,
+      [jobId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async images(jobId: string): Promise<ImageRow[]> {
+    const { rows } = await this.pool.query<ImageRow>(`select ${IMAGE_COLUMNS} from images where job_id = $1 order by position`, [jobId]);
+    return rows;
+  }
+
+  async findOwnedImage(imageId: string, userId: string): Promise<(ImageRow & { job_id: string }) | null> {
+    const { rows } = await this.pool.query<ImageRow & { job_id: string }>(
+      `select ${IMAGE_COLUMNS}, job_id from images where id = $1 and user_id = $2`,
+      [imageId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Claims an uploaded job for processing: only one request can move it out of 'uploaded',
+   * so a double click cannot reserve credits twice.
+   */
+  async claimForProcessing(jobId: string, userId: string, pipeline: PipelineId, settings: JobSettings, holdReference: string, nonce: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `update jobs set status = 'queued', pipeline = $3, settings = $4, hold_reference = $5, attempt_nonce = $6,
+              queued_at = now(), updated_at = now()
+        where id = $1 and user_id = $2 and status = 'uploaded'`,
+      [jobId, userId, pipeline, JSON.stringify(settings), holdReference, nonce],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Undoes a claim whose credits could not be reserved or whose enqueue failed. */
+  async unclaim(jobId: string): Promise<void> {
+    await this.pool.query(
+      `update jobs set status = 'uploaded', hold_reference = null, attempt_nonce = null, queued_at = null, updated_at = now()
+        where id = $1 and status = 'queued'`,
+      [jobId],
+    );
+  }
+
+  /** Cancels a job and its images not yet started; returns the ids of the images cancelled. */
+  async cancel(jobId: string): Promise<string[] | null> {
+    return withTransaction(this.pool, async (client) => {
+      const job = await client.query(
+        `update jobs set status = 'cancelled', updated_at = now(),
+                finished_at = case when status = 'uploaded' then now() else finished_at end
+          where id = $1 and status in ('uploaded', 'queued', 'processing') returning id`,
+        [jobId],
+      );
+      if (job.rowCount === 0) return null;
+      const images = await client.query<{ id: string }>(
+        `update images set status = 'cancelled', error_code = 'cancelled', error_message = 'Cancelled before processing: not charged.',
+                finished_at = now(), updated_at = now()
+          where job_id = $1 and status = 'pending' returning id`,
+        [jobId],
+      );
+      return images.rows.map((row) => row.id);
+    });
+  }
+}

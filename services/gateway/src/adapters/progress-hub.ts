@@ -1,0 +1,30 @@
+import { EventEmitter } from 'node:events';
+import type { IORedis } from '@masterpost/shared';
+
+/**
+ * One Redis subscription per gateway process for every progress stream it serves: the
+ * processor publishes "job X changed" and each open SSE stream of job X is told.
+ */
+export class ProgressHub {
+  private readonly events = new EventEmitter();
+
+  constructor(
+    private readonly subscriber: IORedis,
+    private readonly prefix: string,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  async start(): Promise<void> {
+    this.subscriber.on('pmessage', (_pattern: string, channel: string) => {
+      const jobId = channel.slice(`${this.prefix}:progress:`.length);
+      this.events.emit(jobId);
+    });
+    await this.subscriber.psubscribe(`${this.prefix}:progress:*`);
+  }
+
+  onChange(jobId: string, listener: () => void): () => void {
+    this.events.on(jobId, listener);
+    return () => this.events.off(jobId, listener);
+  }
+}

@@ -1,0 +1,47 @@
+import { FlowProducer, Queue } from 'bullmq';
+import { bullJobId, jobCatalog, JobName, QueueName, type IORedis } from '@masterpost/shared';
+
+/**
+ * The gateway's side of the queues: it enqueues one flow per job (a JobFinalize parent whose
+ * children are one ImageProcess per picture). Payloads are validated against the job catalog
+ * before they reach Redis.
+ */
+export class QueueAdapter {
+  readonly flows: FlowProducer;
+  readonly images: Queue;
+  readonly jobs: Queue;
+
+  constructor(
+    connection: IORedis,
+    readonly prefix: string,
+  ) {
+    this.flows = new FlowProducer({ connection, prefix });
+    this.images = new Queue(QueueName.Images, { connection, prefix });
+    this.jobs = new Queue(QueueName.Jobs, { connection, prefix });
+    // Errors surface on the calls that fail; the listeners keep them from crashing the process.
+    this.flows.on('error', () => undefined);
+    this.images.on('error', () => undefined);
+    this.jobs.on('error', () => undefined);
+  }
+
+  async enqueueJob(jobId: string, imageIds: string[], attemptNonce: string): Promise<void> {
+    const finalize = jobCatalog[JobName.JobFinalize];
+    const process = jobCatalog[JobName.ImageProcess];
+    await this.flows.add({
+      name: JobName.JobFinalize,
+      queueName: finalize.queue,
+      data: finalize.schema.parse({ jobId }),
+      opts: { ...finalize.options, jobId: bullJobId.finalize(jobId, attemptNonce) },
+      children: imageIds.map((imageId) => ({
+        name: JobName.ImageProcess,
+        queueName: process.queue,
+        data: process.schema.parse({ jobId, imageId }),
+        opts: { ...process.options, jobId: bullJobId.image(imageId, attemptNonce) },
+      })),
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.flows.close(), this.images.close(), this.jobs.close()]);
+  }
+}

@@ -1,0 +1,26 @@
+import type { Pool } from '@masterpost/shared';
+
+export interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+}
+
+export class UsersRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Returns null when the email is taken (the unique index decides, not a racy pre-check). */
+  async create(email: string, passwordHash: string): Promise<UserRow | null> {
+    const { rows } = await this.pool.query<UserRow>(
+      `insert into users (email, password_hash) values ($1, $2)
+       on conflict do nothing returning id, email, password_hash`,
+      [email, passwordHash],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findByEmail(email: string): Promise<UserRow | null> {
+    const { rows } = await this.pool.query<UserRow>('select id, email, password_hash from users where lower(email) = lower($1)', [email]);
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { toErrorResponse, type BillingClient, type Logger, type Storage } from '@masterpost/shared';
+import type { JobsRepository } from './adapters/jobs.repository';
+import type { ProgressHub } from './adapters/progress-hub';
+import type { QueueAdapter } from './adapters/queue.adapter';
+import type { UsersRepository } from './adapters/users.repository';
+import type { GatewayConfig } from './config';
+import { requireUser } from './middleware/auth.middleware';
+import { adminRoutes } from './routes/admin.routes';
+import { authRoutes } from './routes/auth.routes';
+import { creditsRoutes } from './routes/credits.routes';
+import { jobsRoutes } from './routes/jobs.routes';
+import { opsRoutes } from './routes/ops.routes';
+import { uploadsRoutes } from './routes/uploads.routes';
+import type { TokenService } from './services/auth.service';
+import { IntakeService } from './services/intake.service';
+import { JobsService } from './services/jobs.service';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  users: UsersRepository;
+  jobs: JobsRepository;
+  queue: QueueAdapter;
+  hub: ProgressHub;
+  billing: BillingClient;
+  storage: Storage;
+  tokens: TokenService;
+  logger: Logger;
+  checks: () => Promise<Record<string, string>>;
+}
+
+export function buildGatewayApp(deps: GatewayDeps): express.Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'status'], registers: [registry] });
+  app.use((req, res, next) => {
+    res.on('finish', () => requests.inc({ method: req.method, status: String(res.statusCode) }));
+    next();
+  });
+
+  const authenticate = requireUser(deps.tokens);
+  app.use(opsRoutes({ registry, checks: deps.checks }));
+  app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], adminEmails: config.ADMIN_EMAILS, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
+  app.use(express.static(path.join(__dirname, 'public'), { index: 'index.html', maxAge: 0 }));
+  app.use(express.json({ limit: '200kb' }));
+
+  const jobsService = new JobsService({
+    jobs: deps.jobs,
+    queue: deps.queue,
+    billing: deps.billing,
+    holdTtlSeconds: config.HOLD_TTL_SECONDS,
+    qwenPerSecond: config.QWEN_MAX_PER_SECOND,
+  });
+  const intake = new IntakeService({
+    jobs: deps.jobs,
+    storage: deps.storage,
+    creditsPerImage: config.CREDITS_PER_IMAGE,
+    limits: {
+      maxImagesPerJob: config.MAX_IMAGES_PER_JOB,
+      maxPixels: config.IMAGE_MAX_PIXELS,
+      maxEntries: config.ZIP_MAX_ENTRIES,
+      maxUnpackedBytes: config.ZIP_MAX_UNPACKED_BYTES,
+      maxRatio: config.ZIP_MAX_RATIO,
+    },
+  });
+
+  app.use(authRoutes({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS, authenticate }));
+  app.use(creditsRoutes({ billing: deps.billing, authenticate }));
+  app.use(
+    uploadsRoutes({
+      intake,
+      billing: deps.billing,
+      authenticate,
+      tempDir: path.join(config.STORAGE_DIR, 'tmp'),
+      limits: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES },
+      creditsPerImage: config.CREDITS_PER_IMAGE,
+      qwenPerSecond: config.QWEN_MAX_PER_SECOND,
+    }),
+  );
+  app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate }));
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { status, body, unexpected } = toErrorResponse(error);
+    if (unexpected) deps.logger.error({ err: error }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(body);
+  });
+  return app;
+}

@@ -1,0 +1,34 @@
+import { defaults, env, parseConfig } from '@masterpost/shared';
+
+export function loadGatewayConfig(source: Record<string, string | undefined> = process.env) {
+  return parseConfig(
+    'gateway',
+    {
+      PORT: env.port(defaults.gatewayPort),
+      DATABASE_URL: env.string(defaults.databaseUrl),
+      REDIS_URL: env.string(defaults.redisUrl),
+      QUEUE_PREFIX: env.string(defaults.queuePrefix),
+      STORAGE_DIR: env.string(defaults.storageDir),
+      JWT_SECRET: env.secret(32),
+      JWT_TTL_SECONDS: env.int(24 * 3600, 60, 30 * 24 * 3600),
+      BILLING_URL: env.url(`http://127.0.0.1:${defaults.billingPort}`),
+      BILLING_SERVICE_TOKEN: env.secret(32),
+      ADMIN_EMAILS: env.csv(''),
+      CREDITS_PER_IMAGE: env.int(3, 1),
+      SIGNUP_CREDITS: env.int(10, 0),
+      HOLD_TTL_SECONDS: env.int(48 * 3600, 60),
+      MAX_IMAGES_PER_JOB: env.int(500, 1),
+      UPLOAD_MAX_FILE_BYTES: env.int(200 * 1024 * 1024, 1024),
+      UPLOAD_MAX_FILES: env.int(100, 1),
+      IMAGE_MAX_PIXELS: env.int(100_000_000, 1),
+      ZIP_MAX_ENTRIES: env.int(2000, 1),
+      ZIP_MAX_UNPACKED_BYTES: env.int(4 * 1024 * 1024 * 1024, 1024),
+      ZIP_MAX_RATIO: env.int(100, 2),
+      QWEN_MAX_PER_SECOND: env.number(2, 0.01),
+      TRUST_PROXY: env.string('loopback'),
+      PUBLIC_URL: env.url('http://localhost:8080'),
+    },
+    source,
+  );
+}
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -1,0 +1,63 @@
+import { BillingClient, ConfigError, createLogger, createPool, createRedis, handleShutdown, LocalStorage } from '@masterpost/shared';
+import { buildGatewayApp } from './app';
+import { loadGatewayConfig } from './config';
+import { JobsRepository } from './adapters/jobs.repository';
+import { ProgressHub } from './adapters/progress-hub';
+import { QueueAdapter } from './adapters/queue.adapter';
+import { UsersRepository } from './adapters/users.repository';
+import { TokenService } from './services/auth.service';
+
+async function main(): Promise<void> {
+  const logger = createLogger('gateway');
+  let config;
+  try {
+    config = loadGatewayConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const pool = createPool(config.DATABASE_URL);
+  const producer = createRedis(config.REDIS_URL, 'producer');
+  const subscriber = createRedis(config.REDIS_URL, 'subscriber');
+  const queue = new QueueAdapter(producer, config.QUEUE_PREFIX);
+  const hub = new ProgressHub(subscriber, config.QUEUE_PREFIX);
+  await hub.start();
+  const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);
+
+  const app = buildGatewayApp({
+    config,
+    users: new UsersRepository(pool),
+    jobs: new JobsRepository(pool),
+    queue,
+    hub,
+    billing,
+    storage: new LocalStorage(config.STORAGE_DIR),
+    tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
+    logger,
+    checks: async () => {
+      const paused = await producer.get(`${config.QUEUE_PREFIX}:qwen:paused`).catch(() => null);
+      return {
+        redis: await producer.ping().then(() => 'ok', (error: Error) => `down: ${error.message}`),
+        postgres: await pool.query('select 1').then(() => 'ok', (error: Error) => `down: ${error.message}`),
+        billing: (await billing.ping()) ? 'ok' : 'down',
+        ai_provider: paused ? `paused: ${(JSON.parse(paused) as { reason: string }).reason}` : 'ok',
+      };
+    },
+  });
+
+  const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'gateway listening'));
+  handleShutdown(logger, [
+    () => new Promise((resolve) => server.close(resolve)),
+    () => queue.close(),
+    () => pool.end(),
+    async () => {
+      producer.disconnect();
+      subscriber.disconnect();
+    },
+  ]);
+}
+
+void main();

@@ -1,0 +1,59 @@
+import type { NextFunction, Request, Response } from 'express';
+import { AppError, ErrorCode } from '@masterpost/shared';
+import type { TokenClaims, TokenService } from '../services/auth.service';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      user?: TokenClaims;
+    }
+  }
+}
+
+/** The cookie the web page sets so an admin's browser can open Bull Board (GET only). */
+export const SESSION_COOKIE = 'mp_token';
+
+function cookieToken(req: Request): string | null {
+  const header = req.headers.cookie ?? '';
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
+  }
+  return null;
+}
+
+export function requireUser(tokens: TokenService, options: { allowCookie?: boolean } = {}) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization');
+    let token: string | null = null;
+    if (header?.startsWith('Bearer ')) token = header.slice(7).trim();
+    else if (options.allowCookie && req.method === 'GET') token = cookieToken(req);
+    if (!token) {
+      next(new AppError(401, ErrorCode.Unauthorized, 'sign in first: send Authorization: Bearer <access_token>'));
+      return;
+    }
+    try {
+      req.user = tokens.verify(token);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+export function requireAdmin(adminEmails: string[]) {
+  const admins = new Set(adminEmails.map((email) => email.toLowerCase()));
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.user || !admins.has(req.user.email.toLowerCase())) {
+      next(new AppError(403, ErrorCode.Forbidden, 'this page is for operators only'));
+      return;
+    }
+    next();
+  };
+}
+
+export function currentUser(req: Request): TokenClaims {
+  if (!req.user) throw new AppError(401, ErrorCode.Unauthorized, 'sign in first');
+  return req.user;
+}

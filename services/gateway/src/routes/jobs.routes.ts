@@ -1,0 +1,114 @@
+import { Router, type Request, type Response } from 'express';
+import { AppError, ErrorCode, type Storage } from '@masterpost/shared';
+import type { JobsRepository } from '../adapters/jobs.repository';
+import type { ProgressHub } from '../adapters/progress-hub';
+import { currentUser, type requireUser } from '../middleware/auth.middleware';
+import { streamJobZip } from '../services/download.service';
+import { isTerminal, type JobsService } from '../services/jobs.service';
+
+const CONTENT_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tiff: 'image/tiff', gif: 'image/gif' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function jobsRoutes(deps: {
+  service: JobsService;
+  jobs: JobsRepository;
+  hub: ProgressHub;
+  storage: Storage;
+  authenticate: ReturnType<typeof requireUser>;
+}): Router {
+  const router = Router();
+  const { service } = deps;
+
+  router.post('/api/v1/process', deps.authenticate, async (req, res) => {
+    res.status(202).json(await service.process(currentUser(req).sub, req.body));
+  });
+
+  router.get('/api/v1/progress/:jobId', deps.authenticate, async (req, res) => {
+    res.json(await service.progress(currentUser(req).sub, String(req.params.jobId)));
+  });
+
+  /** Server-sent events: `progress` on every change (and every 2 s as a safety net), then `done`. */
+  router.get('/api/v1/progress/:jobId/stream', deps.authenticate, async (req: Request, res: Response) => {
+    const userId = currentUser(req).sub;
+    const jobId = String(req.params.jobId);
+    await service.ownedJob(jobId, userId);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let closed = false;
+    let sending = false;
+    let again = false;
+    const send = async () => {
+      if (closed) return;
+      if (sending) {
+        again = true;
+        return;
+      }
+      sending = true;
+      try {
+        const progress = await service.progress(userId, jobId);
+        if (closed) return;
+        res.write(`event: progress\ndata: ${JSON.stringify(progress)}\n\n`);
+        if (progress.finished) {
+          res.write(`event: done\ndata: ${JSON.stringify({ job_id: jobId, status: progress.status })}\n\n`);
+          stop();
+          res.end();
+        }
+      } catch {
+        stop();
+        res.end();
+      } finally {
+        sending = false;
+        if (again && !closed) {
+          again = false;
+          void send();
+        }
+      }
+    };
+    const unsubscribe = deps.hub.onChange(jobId, () => void send());
+    const poll = setInterval(() => void send(), 2000);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15000);
+    const stop = () => {
+      closed = true;
+      unsubscribe();
+      clearInterval(poll);
+      clearInterval(heartbeat);
+    };
+    req.on('close', stop);
+    await send();
+  });
+
+  router.post('/api/v1/jobs/:jobId/cancel', deps.authenticate, async (req, res) => {
+    res.json(await service.cancel(currentUser(req).sub, String(req.params.jobId)));
+  });
+
+  router.get('/api/v1/download/:jobId', deps.authenticate, async (req, res) => {
+    const userId = currentUser(req).sub;
+    const job = await service.ownedJob(String(req.params.jobId), userId);
+    const images = await deps.jobs.images(job.id);
+    if (!images.some((image) => image.status === 'done')) {
+      throw new AppError(409, ErrorCode.NotFinished, isTerminal(job.status) ? 'no picture of this job was finished' : 'no picture is finished yet; try again when progress shows one done');
+    }
+    res.writeHead(200, {
+      'content-type': 'application/zip',
+      'content-disposition': `attachment; filename="masterpost-${job.id.slice(0, 8)}.zip"`,
+      'cache-control': 'no-store',
+    });
+    await streamJobZip(res, deps.storage, job.id, job.pipeline, images);
+  });
+
+  router.get('/api/v1/images/:imageId/:kind', deps.authenticate, async (req, res) => {
+    const imageId = String(req.params.imageId);
+    const kind = String(req.params.kind);
+    if (!['result', 'original', 'cutout'].includes(kind)) throw new AppError(404, ErrorCode.NotFound, 'no such route');
+    const image = UUID.test(imageId) ? await deps.jobs.findOwnedImage(imageId, currentUser(req).sub) : null;
+    if (!image) throw new AppError(404, ErrorCode.NotFound, 'no such image');
+    const key = kind === 'original' ? image.upload_key : kind === 'cutout' ? image.cutout_key : image.result_key;
+    if (!key) throw new AppError(409, ErrorCode.NotFinished, 'this picture is not finished yet');
+    const format = kind === 'original' ? image.source_format : kind === 'cutout' ? 'png' : (image.output_format ?? 'jpeg');
+    res.setHeader('content-type', CONTENT_TYPES[format] ?? 'application/octet-stream');
+    res.setHeader('cache-control', 'private, max-age=300');
+    res.setHeader('content-length', String(await deps.storage.size(key)));
+    deps.storage.stream(key).pipe(res);
+  });
+
+  return router;
+}

@@ -1,0 +1,59 @@
+import archiver from 'archiver';
+import type { Writable } from 'node:stream';
+import type { Storage } from '@masterpost/shared';
+import type { ImageRow } from '../adapters/jobs.repository';
+
+/**
+ * Streams a job's ZIP: one file per finished picture, named after its original file (made
+ * unique, with the extension of its real format), and manifest.json describing every picture,
+ * finished or not. Pictures are stored, not deflated (they are already compressed), so the
+ * first byte leaves at once and memory does not grow with the number of pictures.
+ */
+export function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const key = name.toLowerCase();
+    const count = seen.get(key) ?? 0;
+    seen.set(key, count + 1);
+    if (count === 0) return name;
+    const dot = name.lastIndexOf('.');
+    const stem = dot > 0 ? name.slice(0, dot) : name;
+    const extension = dot > 0 ? name.slice(dot) : '';
+    let candidate = `${stem} (${count + 1})${extension}`;
+    while (seen.has(candidate.toLowerCase())) candidate = `${stem} (${count + 1}-${seen.size})${extension}`;
+    seen.set(candidate.toLowerCase(), 1);
+    return candidate;
+  });
+}
+
+export function streamJobZip(output: Writable, storage: Storage, jobId: string, pipeline: string | null, images: ImageRow[]): Promise<void> {
+  const archive = archiver('zip', { zlib: { level: 6 } });
+  const done = images.filter((image) => image.status === 'done' && image.result_key);
+  const names = uniqueNames(done.map((image) => image.output_name ?? `${image.id}.${image.output_format ?? 'jpg'}`));
+  const nameById = new Map(done.map((image, index) => [image.id, names[index]!]));
+  const finished = new Promise<void>((resolve, reject) => {
+    archive.on('error', reject);
+    output.on('close', () => resolve());
+    output.on('finish', () => resolve());
+  });
+  archive.pipe(output);
+  for (const image of done) archive.append(storage.stream(image.result_key!), { name: nameById.get(image.id)!, store: true });
+  const manifest = {
+    job_id: jobId,
+    pipeline,
+    images: images.map((image) => ({
+      image_id: image.id,
+      source_name: image.filename,
+      output_name: nameById.get(image.id) ?? null,
+      status: image.status,
+      error: image.error_code ? { code: image.error_code, message: image.error_message } : null,
+      width: image.output_width,
+      height: image.output_height,
+      shadow: image.shadow_type,
+      compliance: image.compliance ?? null,
+    })),
+  };
+  archive.append(JSON.stringify(manifest, null, 2), { name: 'manifest.json' });
+  void archive.finalize();
+  return finished;
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { AppError, ErrorCode, storageKey, type Storage } from '@masterpost/shared';
+import type { JobsRepository, NewImage } from '../adapters/jobs.repository';
+import { verifyImage } from './image-verify';
+import { displayName, extractZip, UnsafeArchiveError, type ZipLimits } from './zip-extract';
+
+/**
+ * Turns an upload (files already streamed to disk by multer) into a job: ZIPs are opened
+ * safely, every picture is verified by its content, accepted pictures are moved into the job's
+ * storage, and everything refused is listed with a reason. Nothing is silently dropped.
+ */
+export interface UploadedFile {
+  originalname: string;
+  path: string;
+  size: number;
+}
+
+export interface Rejection {
+  filename: string;
+  code: string;
+  message: string;
+}
+
+export interface AcceptedImage {
+  image_id: string;
+  filename: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+export interface IntakeLimits extends ZipLimits {
+  maxImagesPerJob: number;
+  maxPixels: number;
+}
+
+const ZIP_MAGIC = [Buffer.from('PK\x03\x04', 'binary'), Buffer.from('PK\x05\x06', 'binary')];
+
+export class IntakeService {
+  constructor(
+    private readonly deps: { jobs: JobsRepository; storage: Storage; limits: IntakeLimits; creditsPerImage: number },
+  ) {}
+
+  async intake(userId: string, files: UploadedFile[]): Promise<{ jobId: string; accepted: AcceptedImage[]; rejected: Rejection[] }> {
+    const jobId = randomUUID();
+    const accepted: Array<AcceptedImage & { record: NewImage }> = [];
+    const rejected: Rejection[] = [];
+    const { storage, limits } = this.deps;
+
+    const consider = async (filename: string, data: Buffer) => {
+      if (accepted.length >= limits.maxImagesPerJob) {
+        rejected.push({ filename, code: ErrorCode.TooManyFiles, message: `a job takes at most ${limits.maxImagesPerJob} pictures` });
+        return;
+      }
+      const verdict = await verifyImage(data, limits.maxPixels);
+      if (!verdict.ok) {
+        rejected.push({ filename, code: verdict.code, message: verdict.message });
+        return;
+      }
+      const imageId = randomUUID();
+      const uploadKey = storageKey.upload(jobId, imageId, verdict.extension);
+      await storage.put(uploadKey, data);
+      accepted.push({
+        image_id: imageId,
+        filename,
+        width: verdict.width,
+        height: verdict.height,
+        bytes: data.length,
+        record: { id: imageId, filename, uploadKey, contentSha256: verdict.sha256, sourceFormat: verdict.format, width: verdict.width, height: verdict.height, bytes: data.length },
+      });
+    };
+
+    try {
+      for (const file of files) {
+        const filename = displayName(file.originalname);
+        const data = await readFile(file.path);
+        if (ZIP_MAGIC.some((magic) => data.subarray(0, 4).equals(magic))) {
+          try {
+            const archive = extractZip(data, limits);
+            for (const entry of archive.rejected) rejected.push({ filename: `${filename}/${entry.name}`, code: entry.code, message: entry.message });
+            for (const entry of archive.files) await consider(`${entry.name}`, entry.data);
+          } catch (error) {
+            if (!(error instanceof UnsafeArchiveError)) throw error;
+            rejected.push({ filename, code: error.code, message: error.message });
+          }
+          continue;
+        }
+        await consider(filename, data);
+      }
+      if (accepted.length === 0) {
+        await storage.deletePrefix(storageKey.job(jobId));
+        throw new AppError(400, ErrorCode.NoImages, 'none of the uploaded files is a picture we can process', { rejected });
+      }
+      await this.deps.jobs.createWithImages(jobId, userId, this.deps.creditsPerImage, accepted.map((item) => item.record));
+    } catch (error) {
+      if (!(error instanceof AppError)) await storage.deletePrefix(storageKey.job(jobId)).catch(() => undefined);
+      throw error;
+    } finally {
+      await Promise.all(files.map((file) => rm(file.path, { force: true })));
+    }
+    return { jobId, accepted: accepted.map(({ record: _record, ...item }) => item), rejected };
+  }
+}

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import {
+  AppError, BillingRequestError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, resolveRenderSpec,
+  SettingsError, jobSettingsSchema, type BillingClient, type JobSettings,
+} from '@masterpost/shared';
+import { TERMINAL_JOB_STATUSES, type ImageRow, type JobRow, type JobsRepository } from '../adapters/jobs.repository';
+import type { QueueAdapter } from '../adapters/queue.adapter';
+
+/**
+ * Processing, cancelling and reporting on jobs. Credits are reserved before anything is
+ * queued; if the queue cannot take the job the reservation is returned at once.
+ */
+export interface ProgressImage {
+  image_id: string;
+  filename: string;
+  status: ImageRow['status'];
+  error?: { code: string; message: string };
+  result_url?: string;
+  output_name?: string;
+  shadow?: string;
+  compliance?: unknown;
+}
+
+export interface Progress {
+  job_id: string;
+  status: JobRow['status'];
+  /** True once the job has ended and every credit of it is settled: nothing will change any more. */
+  finished: boolean;
+  pipeline: string | null;
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  percentage: number;
+  eta_seconds: number;
+  credits_reserved: number;
+  credits_charged: number;
+  images: ProgressImage[];
+}
+
+export class JobsService {
+  constructor(
+    private readonly deps: {
+      jobs: JobsRepository;
+      queue: QueueAdapter;
+      billing: BillingClient;
+      holdTtlSeconds: number;
+      qwenPerSecond: number;
+    },
+  ) {}
+
+  async ownedJob(jobId: string, userId: string): Promise<JobRow> {
+    const job = /^[0-9a-f-]{36}$/i.test(jobId) ? await this.deps.jobs.findOwned(jobId, userId) : null;
+    if (!job) throw new AppError(404, ErrorCode.NotFound, 'no such job');
+    return job;
+  }
+
+  async process(userId: string, body: unknown): Promise<{ job_id: string; status: 'queued'; images: number; credits_reserved: number }> {
+    const { jobId, pipeline, settings } = parseProcessRequest(body);
+    const job = await this.ownedJob(jobId, userId);
+    if (job.status !== 'uploaded') throw new AppError(409, ErrorCode.AlreadyProcessing, `this job is already ${job.status}`, { status: job.status });
+    const images = await this.deps.jobs.images(jobId);
+    const needed = creditsFor(images.length, job.credits_per_image);
+
+    const nonce = randomBytes(6).toString('hex');
+    const holdReference = ledgerReference.jobHold(jobId, nonce);
+    if (!(await this.deps.jobs.claimForProcessing(jobId, userId, pipeline, settings, holdReference, nonce))) {
+      throw new AppError(409, ErrorCode.AlreadyProcessing, 'this job is already being processed');
+    }
+    let hold;
+    try {
+      hold = await this.deps.billing.hold({ userId, amount: needed, reference: holdReference, ttlSeconds: this.deps.holdTtlSeconds, description: `Reserved for ${images.length} pictures` });
+    } catch (error) {
+      await this.deps.jobs.unclaim(jobId);
+      if (error instanceof BillingRequestError) throw new AppError(error.status, error.code, error.message, error.details);
+      throw new AppError(503, ErrorCode.ServiceUnavailable, 'billing is unavailable right now; nothing was reserved, try again shortly');
+    }
+    if (hold.status === 'insufficient') {
+      await this.deps.jobs.unclaim(jobId);
+      throw new AppError(402, ErrorCode.InsufficientCredits, `this job needs ${needed} credits and ${hold.available} are available`, {
+        needed,
+        available: hold.available,
+      });
+    }
+    try {
+      await this.deps.queue.enqueueJob(jobId, images.map((image) => image.id), nonce);
+    } catch {
+      // Redis is down: give the credits back and let the seller try again.
+      await this.deps.billing.release({ holdReference, amount: null, reference: ledgerReference.jobClose(holdReference), description: 'Could not queue the job' }).catch(() => undefined);
+      await this.deps.jobs.unclaim(jobId);
+      throw new AppError(503, ErrorCode.ServiceUnavailable, 'the work queue is unavailable right now; nothing was charged, try again shortly');
+    }
+    return { job_id: jobId, status: 'queued', images: images.length, credits_reserved: needed };
+  }
+
+  async cancel(userId: string, jobId: string): Promise<{ job_id: string; status: string; released_credits: number }> {
+    const job = await this.ownedJob(jobId, userId);
+    const cancelledImages = await this.deps.jobs.cancel(jobId);
+    if (cancelledImages === null) throw new AppError(409, 'already_finished', `this job is already ${job.status}`, { status: job.status });
+    let released = 0;
+    if (job.hold_reference) {
+      for (const imageId of cancelledImages) {
+        const result = await this.deps.billing.release({
+          holdReference: job.hold_reference,
+          amount: job.credits_per_image,
+          reference: ledgerReference.imageSettlement(imageId),
+          description: 'Picture cancelled: not charged',
+        });
+        released += result.amount;
+      }
+    }
+    return { job_id: jobId, status: 'cancelled', released_credits: released };
+  }
+
+  async progress(userId: string, jobId: string): Promise<Progress> {
+    const job = await this.ownedJob(jobId, userId);
+    const images = await this.deps.jobs.images(jobId);
+    const count = (status: ImageRow['status']) => images.filter((image) => image.status === status).length;
+    const completed = count('done');
+    const failed = count('failed');
+    const cancelled = count('cancelled');
+    const ended = completed + failed + cancelled;
+    const remaining = images.length - ended;
+    const queued = job.status === 'queued' || job.status === 'processing';
+    return {
+      job_id: job.id,
+      status: job.status,
+      finished: job.finished_at !== null,
+      pipeline: job.pipeline,
+      total: images.length,
+      completed,
+      failed,
+      cancelled,
+      percentage: images.length ? Math.round((ended / images.length) * 100) : 0,
+      eta_seconds: queued && remaining > 0 ? Math.ceil(remaining / this.deps.qwenPerSecond + 10) : 0,
+      credits_reserved: job.hold_reference && !TERMINAL_JOB_STATUSES.includes(job.status) ? remaining * job.credits_per_image : 0,
+      credits_charged: completed * job.credits_per_image,
+      images: images.map((image) => ({
+        image_id: image.id,
+        filename: image.filename,
+        status: image.status,
+        ...(image.error_code ? { error: { code: image.error_code, message: image.error_message ?? '' } } : {}),
+        ...(image.status === 'done'
+          ? {
+              result_url: `/api/v1/images/${image.id}/result`,
+              output_name: image.output_name ?? undefined,
+              shadow: image.shadow_type ?? undefined,
+              compliance: image.compliance,
+            }
+          : {}),
+      })),
+    };
+  }
+}
+
+export function isTerminal(status: JobRow['status']): boolean {
+  return TERMINAL_JOB_STATUSES.includes(status);
+}
+
+function parseProcessRequest(body: unknown): { jobId: string; pipeline: (typeof pipelineIds)[number]; settings: JobSettings } {
+  const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const unknownKeys = Object.keys(input).filter((key) => !['job_id', 'pipeline', 'settings'].includes(key));
+  if (unknownKeys.length) throw new AppError(400, ErrorCode.InvalidInput, `unknown field ${unknownKeys[0]}`, { field: unknownKeys[0] });
+  if (typeof input.job_id !== 'string') throw new AppError(400, ErrorCode.InvalidInput, 'job_id is required', { field: 'job_id' });
+  if (!isPipelineId(input.pipeline)) {
+    throw new AppError(400, ErrorCode.InvalidInput, `pipeline must be one of ${pipelineIds.join(', ')}`, { field: 'pipeline' });
+  }
+  try {
+    resolveRenderSpec(input.pipeline, input.settings);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      throw new AppError(400, ErrorCode.InvalidSettings, `settings.${error.field}: ${error.message.slice(error.field.length + 2)}`, { field: `settings.${error.field}` });
+    }
+    throw error;
+  }
+  return { jobId: input.job_id, pipeline: input.pipeline, settings: jobSettingsSchema.parse(input.settings ?? {}) };
+}

@@ -1,0 +1,130 @@
+import type { JobSettings, PipelineId, Pool } from '@masterpost/shared';
+
+/** The processor's reads and writes of jobs and images. Every write is conditional on state,
+ * so a retried or duplicated job can never move an image backwards (done -> processing). */
+export interface ImageContext {
+  imageId: string;
+  jobId: string;
+  userId: string;
+  filename: string;
+  uploadKey: string;
+  contentSha256: string;
+  imageStatus: 'pending' | 'processing' | 'done' | 'failed' | 'cancelled';
+  jobStatus: string;
+  pipeline: PipelineId;
+  settings: JobSettings | null;
+  holdReference: string;
+  creditsPerImage: number;
+}
+
+export interface FinishedImage {
+  qwenKey: string;
+  cutoutKey: string;
+  resultKey: string;
+  outputName: string;
+  outputFormat: string;
+  width: number;
+  height: number;
+  bytes: number;
+  shadowType: string;
+  compliance: unknown;
+}
+
+export interface ImageSummary {
+  id: string;
+  status: ImageContext['imageStatus'];
+}
+
+export class ImagesRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async load(imageId: string): Promise<ImageContext | null> {
+    const { rows } = await this.pool.query<{
+      image_id: string; job_id: string; user_id: string; filename: string; upload_key: string; content_sha256: string;
+      image_status: ImageContext['imageStatus']; job_status: string; pipeline: PipelineId; settings: JobSettings | null;
+      hold_reference: string; credits_per_image: number;
+    }>(
+      `select i.id as image_id, i.job_id, i.user_id, i.filename, i.upload_key, i.content_sha256, i.status as image_status,
+              j.status as job_status, j.pipeline, j.settings, j.hold_reference, j.credits_per_image
+         from images i join jobs j on j.id = i.job_id where i.id = $1`,
+      [imageId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      imageId: row.image_id, jobId: row.job_id, userId: row.user_id, filename: row.filename, uploadKey: row.upload_key,
+      contentSha256: row.content_sha256, imageStatus: row.image_status, jobStatus: row.job_status, pipeline: row.pipeline,
+      settings: row.settings, holdReference: row.hold_reference, creditsPerImage: row.credits_per_image,
+    };
+  }
+
+  async markProcessing(imageId: string, jobId: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `update images set status = 'processing', started_at = coalesce(started_at, now()), updated_at = now()
+        where id = $1 and status in ('pending', 'processing')`,
+      [imageId],
+    );
+    await this.pool.query(`update jobs set status = 'processing', updated_at = now() where id = $1 and status = 'queued'`, [jobId]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async setQwenKey(imageId: string, qwenKey: string): Promise<void> {
+    await this.pool.query('update images set qwen_key = $2, updated_at = now() where id = $1', [imageId, qwenKey]);
+  }
+
+  async markDone(imageId: string, finished: FinishedImage): Promise<boolean> {
+    const result = await this.pool.query(
+      `update images set status = 'done', qwen_key = $2, cutout_key = $3, result_key = $4, output_name = $5, output_format = $6,
+              output_width = $7, output_height = $8, output_bytes = $9, shadow_type = $10, compliance = $11,
+              error_code = null, error_message = null, finished_at = now(), updated_at = now()
+        where id = $1 and status in ('pending', 'processing')`,
+      [imageId, finished.qwenKey, finished.cutoutKey, finished.resultKey, finished.outputName, finished.outputFormat,
+        finished.width, finished.height, finished.bytes, finished.shadowType, JSON.stringify(finished.compliance)],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Fails an image unless it already ended; returns whether this call failed it. */
+  async markFailed(imageId: string, code: string, message: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `update images set status = 'failed', error_code = $2, error_message = $3, finished_at = now(), updated_at = now()
+        where id = $1 and status in ('pending', 'processing')`,
+      [imageId, code, message],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async listForJob(jobId: string): Promise<ImageSummary[]> {
+    const { rows } = await this.pool.query<ImageSummary>('select id, status from images where job_id = $1 order by position', [jobId]);
+    return rows;
+  }
+
+  async loadJob(jobId: string): Promise<{ status: string; holdReference: string | null; creditsPerImage: number } | null> {
+    const { rows } = await this.pool.query<{ status: string; hold_reference: string | null; credits_per_image: number }>(
+      'select status, hold_reference, credits_per_image from jobs where id = $1',
+      [jobId],
+    );
+    const row = rows[0];
+    return row ? { status: row.status, holdReference: row.hold_reference, creditsPerImage: row.credits_per_image } : null;
+  }
+
+  async finishJob(jobId: string, status: 'completed' | 'completed_with_errors' | 'failed'): Promise<void> {
+    await this.pool.query(
+      `update jobs set status = $2, finished_at = coalesce(finished_at, now()), updated_at = now()
+        where id = $1 and status in ('queued', 'processing')`,
+      [jobId, status],
+    );
+    await this.pool.query(`update jobs set finished_at = coalesce(finished_at, now()) where id = $1`, [jobId]);
+  }
+
+  async recordQwenCall(call: {
+    imageId: string; requestId: string | null; model: string; outcome: string; httpStatus: number | null; errorCode: string | null;
+    latencyMs: number; costMicroUsd: number;
+  }): Promise<void> {
+    await this.pool.query(
+      `insert into qwen_calls (image_id, request_id, model, outcome, http_status, error_code, latency_ms, cost_micro_usd)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [call.imageId, call.requestId, call.model, call.outcome, call.httpStatus, call.errorCode, call.latencyMs, call.costMicroUsd],
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { defaults, env, parseConfig } from '@masterpost/shared';
+import { z } from 'zod';
+
+/** The DashScope stand-in is the default: with no key set, nothing real is ever called. */
+export function loadProcessorConfig(source: Record<string, string | undefined> = process.env) {
+  const config = parseConfig(
+    'processor',
+    {
+      PORT: env.port(defaults.processorPort),
+      DATABASE_URL: env.string(defaults.databaseUrl),
+      REDIS_URL: env.string(defaults.redisUrl),
+      QUEUE_PREFIX: env.string(defaults.queuePrefix),
+      STORAGE_DIR: env.string(defaults.storageDir),
+      BILLING_URL: env.url(`http://127.0.0.1:${defaults.billingPort}`),
+      BILLING_SERVICE_TOKEN: env.secret(32),
+      DASHSCOPE_API_KEY: env.optionalString(),
+      DASHSCOPE_BASE_URL: env.url(`http://127.0.0.1:${defaults.simPort}/api/v1`),
+      QWEN_MODEL: z.enum(['qwen-image-edit', 'qwen-image-edit-plus', 'qwen-image-edit-max']).default('qwen-image-edit-plus'),
+      QWEN_RESULT_HOSTS: env.csv('dashscope-result-*.aliyuncs.com,localhost,127.0.0.1'),
+      QWEN_MAX_PER_SECOND: env.number(2, 0.01, 1000),
+      QWEN_MAX_IN_FLIGHT: env.int(2, 1, 1000),
+      QWEN_TIMEOUT_MS: env.int(120_000, 1000),
+      QWEN_RESULT_MAX_BYTES: env.int(40 * 1024 * 1024, 1024),
+      QWEN_PRICES_MICRO_USD: env.string('{"qwen-image-edit":45000,"qwen-image-edit-plus":30000,"qwen-image-edit-max":75000}'),
+      QWEN_MAX_THROTTLED_TRIES: env.int(200, 1),
+      WORKER_CONCURRENCY: env.int(4, 1, 64),
+      CREDITS_PER_IMAGE: env.int(3, 1),
+      SHUTDOWN_BOUND_MS: env.int(25_000, 1000),
+    },
+    source,
+  );
+  // Only the stand-in runs without a key; a real DashScope URL without one is a config error.
+  const usingStandIn = !config.DASHSCOPE_API_KEY;
+  return { ...config, DASHSCOPE_API_KEY: config.DASHSCOPE_API_KEY ?? 'sk-local-stand-in', usingStandIn };
+}
+export type ProcessorConfig = ReturnType<typeof loadProcessorConfig>;

@@ -1,0 +1,47 @@
+import { UnrecoverableError } from 'bullmq';
+import { jobFinalizePayload, ledgerReference, type BillingClient, type Logger } from '@masterpost/shared';
+import type { ImagesRepository } from '../adapters/images.repository';
+
+/**
+ * JobFinalize: runs once every image of a job has ended (done or failed for good). It settles
+ * every image (delivered ones charged, the rest released, each by its own reference so a
+ * repeat changes nothing), returns what is left of the hold, and closes the job. A job
+ * therefore always ends, and its reservation is always fully resolved.
+ */
+export class JobFinalizeHandler {
+  constructor(
+    private readonly deps: { repo: ImagesRepository; billing: BillingClient; publishProgress: (jobId: string) => Promise<void>; logger: Logger },
+  ) {}
+
+  async handle(data: unknown): Promise<{ status: string }> {
+    const parsed = jobFinalizePayload.safeParse(data);
+    if (!parsed.success) throw new UnrecoverableError(`JobFinalize payload is invalid: ${parsed.error.message}`);
+    const { jobId } = parsed.data;
+    const { repo, billing } = this.deps;
+    const job = await repo.loadJob(jobId);
+    if (!job) return { status: 'missing' };
+    if (!job.holdReference) throw new UnrecoverableError(`job ${jobId} has no credit hold`);
+
+    const images = await repo.listForJob(jobId);
+    let delivered = 0;
+    for (const image of images) {
+      if (image.status === 'done') {
+        delivered++;
+        await billing.capture({ holdReference: job.holdReference, amount: job.creditsPerImage, reference: ledgerReference.imageSettlement(image.id), description: 'Picture delivered' });
+        continue;
+      }
+      if (image.status === 'pending' || image.status === 'processing') {
+        // Its queue entry ended without finishing it (removed, or stalled too often).
+        await repo.markFailed(image.id, 'not_processed', 'This photo could not be processed. It was not charged.');
+      }
+      await billing.release({ holdReference: job.holdReference, amount: job.creditsPerImage, reference: ledgerReference.imageSettlement(image.id), description: 'Picture not delivered' });
+    }
+    await billing.release({ holdReference: job.holdReference, amount: null, reference: ledgerReference.jobClose(job.holdReference), description: 'Job closed' });
+
+    const status = delivered === images.length && images.length > 0 ? 'completed' : delivered > 0 ? 'completed_with_errors' : 'failed';
+    await repo.finishJob(jobId, status);
+    await this.deps.publishProgress(jobId);
+    this.deps.logger.info({ jobId, delivered, total: images.length, status: job.status === 'cancelled' ? 'cancelled' : status }, 'job finalized');
+    return { status };
+  }
+}

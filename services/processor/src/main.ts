@@ -1,0 +1,116 @@
+import http from 'node:http';
+import { BillingClient, ConfigError, createLogger, createPool, createRedis, handleShutdown, LocalStorage, progressChannel } from '@masterpost/shared';
+import { ImagesRepository } from './adapters/images.repository';
+import { loadProcessorConfig } from './config';
+import { ImageProcessHandler } from './handlers/image-process.handler';
+import { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import { createProcessorMetrics } from './metrics';
+import { FleetGate } from './qwen/fleet-gate';
+import { QwenClient } from './qwen/qwen.client';
+import { createWorkers, keyFingerprint } from './worker';
+
+async function main(): Promise<void> {
+  const logger = createLogger('processor');
+  let config;
+  try {
+    config = loadProcessorConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (config.usingStandIn) logger.warn({ baseUrl: config.DASHSCOPE_BASE_URL }, 'DASHSCOPE_API_KEY is not set: calling the local stand-in');
+
+  const pool = createPool(config.DATABASE_URL);
+  const workerRedis = createRedis(config.REDIS_URL, 'worker');
+  const commandRedis = createRedis(config.REDIS_URL, 'subscriber');
+  const storage = new LocalStorage(config.STORAGE_DIR);
+  const repo = new ImagesRepository(pool);
+  const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);
+  const metrics = createProcessorMetrics();
+  const qwen = new QwenClient({
+    baseUrl: config.DASHSCOPE_BASE_URL,
+    apiKey: config.DASHSCOPE_API_KEY,
+    model: config.QWEN_MODEL,
+    timeoutMs: config.QWEN_TIMEOUT_MS,
+    resultHosts: config.QWEN_RESULT_HOSTS,
+    maxResultBytes: config.QWEN_RESULT_MAX_BYTES,
+  });
+  const gate = new FleetGate(commandRedis, config.QUEUE_PREFIX, {
+    maxPerSecond: config.QWEN_MAX_PER_SECOND,
+    maxInFlight: config.QWEN_MAX_IN_FLIGHT,
+    leaseMs: config.QWEN_TIMEOUT_MS + 5_000,
+  });
+  // A pause set for another API key is lifted by a process started with a new one: that is
+  // how "fix the setting and the jobs resume" works without an operator touching Redis.
+  const paused = await gate.pauseState();
+  if (paused && paused.keyFingerprint !== keyFingerprint(config.DASHSCOPE_API_KEY)) {
+    await gate.resume();
+    logger.info({ previous: paused.reason }, 'lifted the pause set for a previous API key');
+  }
+  const publishProgress = async (jobId: string) => {
+    await commandRedis.publish(progressChannel(config.QUEUE_PREFIX, jobId), 'changed');
+  };
+  const pricesMicroUsd = JSON.parse(config.QWEN_PRICES_MICRO_USD) as Record<string, number>;
+
+  const workers = createWorkers({
+    connection: workerRedis,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    imageHandler: new ImageProcessHandler({ repo, storage, qwen, gate, billing, metrics, pricesMicroUsd, publishProgress, logger }),
+    finalizeHandler: new JobFinalizeHandler({ repo, billing, publishProgress, logger }),
+    repo,
+    billing,
+    gate,
+    apiKey: config.DASHSCOPE_API_KEY,
+    maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,
+    publishProgress,
+    logger,
+  });
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      if (req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+        return;
+      }
+      if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+        return;
+      }
+      if (req.url === '/ready') {
+        const checks: Record<string, string> = {
+          redis: await workerRedis.ping().then(() => 'ok', (error: Error) => `down: ${error.message}`),
+          postgres: await pool.query('select 1').then(() => 'ok', (error: Error) => `down: ${error.message}`),
+          worker: workers.images.isRunning() ? 'ok' : 'not running',
+        };
+        const pause = await gate.pauseState().catch(() => null);
+        if (pause) checks.ai_provider = `paused: ${pause.reason}`;
+        const ok = Object.values(checks).every((value) => value === 'ok');
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'not_ready', checks }));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'no such route' } }));
+    })();
+  });
+  server.listen(config.PORT, () => logger.info({ port: config.PORT, concurrency: config.WORKER_CONCURRENCY }, 'processor listening'));
+
+  handleShutdown(
+    logger,
+    [
+      // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
+      () => Promise.all([workers.images.close(), workers.jobs.close()]),
+      () => new Promise((resolve) => server.close(resolve)),
+      () => pool.end(),
+      async () => {
+        workerRedis.disconnect();
+        commandRedis.disconnect();
+      },
+    ],
+    config.SHUTDOWN_BOUND_MS,
+  );
+}
+
+void main();

@@ -1,0 +1,48 @@
+import sharp from 'sharp';
+
+/**
+ * Makes a photo acceptable to DashScope: upright (EXIF applied), sRGB, flattened on white (the
+ * model takes no alpha), each side within 384..3072 px, and under 10 MB once base64-encoded.
+ */
+export const INPUT_LIMITS = { minSide: 384, maxSide: 3072, maxEncodedBytes: 10 * 1024 * 1024 };
+
+export class UnusableInputError extends Error {}
+
+export interface PreparedInput {
+  bytes: Buffer;
+  mime: 'image/jpeg';
+  width: number;
+  height: number;
+}
+
+export function fitIntoQwenBounds(width: number, height: number, maxSide = INPUT_LIMITS.maxSide): { width: number; height: number } {
+  let scale = 1;
+  if (Math.max(width, height) > maxSide) scale = maxSide / Math.max(width, height);
+  if (Math.min(width, height) * scale < INPUT_LIMITS.minSide) scale = INPUT_LIMITS.minSide / Math.min(width, height);
+  const fitted = { width: Math.round(width * scale), height: Math.round(height * scale) };
+  if (Math.max(fitted.width, fitted.height) > maxSide) {
+    throw new UnusableInputError(`a ${width}x${height} picture is too narrow for the AI provider (sides must be ${INPUT_LIMITS.minSide} to ${maxSide} px)`);
+  }
+  return fitted;
+}
+
+export async function prepareQwenInput(original: Buffer, maxSide = INPUT_LIMITS.maxSide): Promise<PreparedInput> {
+  const oriented = sharp(original, { failOn: 'error', animated: false, limitInputPixels: 100_000_000 }).rotate();
+  const metadata = await sharp(original, { animated: false }).metadata();
+  const rotated = (metadata.orientation ?? 1) >= 5;
+  const width = rotated ? (metadata.height ?? 0) : (metadata.width ?? 0);
+  const height = rotated ? (metadata.width ?? 0) : (metadata.height ?? 0);
+  const target = fitIntoQwenBounds(width, height, maxSide);
+  for (const quality of [92, 85, 75]) {
+    const bytes = await oriented
+      .clone()
+      .resize({ width: target.width, height: target.height, fit: 'fill' })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .jpeg({ quality })
+      .toBuffer();
+    // base64 grows the payload by a third; the limit applies to what is sent.
+    if (Math.ceil(bytes.length / 3) * 4 <= INPUT_LIMITS.maxEncodedBytes) return { bytes, mime: 'image/jpeg', ...target };
+  }
+  return prepareQwenInput(original, Math.round(maxSide * 0.7));
+}

@@ -1,0 +1,162 @@
+import axios, { AxiosError, type AxiosInstance } from 'axios';
+import axiosRetry, { exponentialDelay, isNetworkOrIdempotentRequestError } from 'axios-retry';
+import sharp from 'sharp';
+import { QwenError, classifyDashScopeAnswer } from './qwen.errors';
+
+/**
+ * The DashScope qwen-image-edit client (docs/dashscope.md). It makes exactly one generation
+ * request per `edit` call: retries of the paid call go back through the queue, and so through
+ * the fleet's rate gate. Only the free result download is retried here.
+ */
+export type QwenModel = 'qwen-image-edit' | 'qwen-image-edit-plus' | 'qwen-image-edit-max';
+
+export interface QwenEditInput {
+  image: Buffer;
+  mime: string;
+  prompt: string;
+  negativePrompt: string;
+  /** Output size for the models that take one. */
+  size?: { width: number; height: number };
+  seed?: number;
+}
+
+export interface QwenEditResult {
+  requestId: string;
+  resultUrl: string;
+  width: number | null;
+  height: number | null;
+}
+
+export interface QwenClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  model: QwenModel;
+  timeoutMs: number;
+  resultHosts: string[];
+  maxResultBytes: number;
+}
+
+const TAKES_SIZE: Record<QwenModel, boolean> = {
+  'qwen-image-edit': false,
+  'qwen-image-edit-plus': true,
+  'qwen-image-edit-max': true,
+};
+
+export function hostAllowed(hostname: string, patterns: string[]): boolean {
+  const host = hostname.toLowerCase();
+  return patterns.some((pattern) => {
+    const expression = new RegExp(`^${pattern.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[a-z0-9-]+')}$`);
+    return expression.test(host);
+  });
+}
+
+export function buildGenerationBody(model: QwenModel, input: QwenEditInput): Record<string, unknown> {
+  const parameters: Record<string, unknown> = {
+    negative_prompt: input.negativePrompt.slice(0, 500),
+    watermark: false,
+    n: 1,
+  };
+  if (input.seed !== undefined) parameters.seed = input.seed;
+  if (TAKES_SIZE[model]) {
+    // We write our own prompt for a precise edit; Qwen's rewriting would loosen it.
+    parameters.prompt_extend = false;
+    if (input.size) parameters.size = `${input.size.width}*${input.size.height}`;
+  }
+  return {
+    model,
+    input: {
+      messages: [
+        {
+          role: 'user',
+          content: [{ image: `data:${input.mime};base64,${input.image.toString('base64')}` }, { text: input.prompt.slice(0, 800) }],
+        },
+      ],
+    },
+    parameters,
+  };
+}
+
+export class QwenClient {
+  private readonly api: AxiosInstance;
+  private readonly downloads: AxiosInstance;
+
+  constructor(readonly options: QwenClientOptions) {
+    this.api = axios.create({
+      baseURL: options.baseUrl.replace(/\/$/, ''),
+      timeout: options.timeoutMs,
+      headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' },
+      maxBodyLength: 16 * 1024 * 1024,
+      validateStatus: () => true,
+    });
+    this.downloads = axios.create({
+      timeout: 60_000,
+      responseType: 'arraybuffer',
+      maxContentLength: options.maxResultBytes,
+      maxRedirects: 0,
+    });
+    axiosRetry(this.downloads, {
+      retries: 3,
+      retryDelay: (count, error) => exponentialDelay(count, error, 300),
+      retryCondition: (error) => isNetworkOrIdempotentRequestError(error) || (error.response?.status ?? 0) >= 500,
+    });
+  }
+
+  get model(): QwenModel {
+    return this.options.model;
+  }
+
+  async edit(input: QwenEditInput): Promise<QwenEditResult> {
+    const body = buildGenerationBody(this.options.model, input);
+    let response;
+    try {
+      response = await this.api.post('/services/aigc/multimodal-generation/generation', body);
+    } catch (error) {
+      const axiosError = error as AxiosError;
+      const timedOut = axiosError.code === 'ECONNABORTED' || axiosError.code === 'ETIMEDOUT';
+      // A timeout after the request went out may still be billed: retry, but say so.
+      throw new QwenError('retry', timedOut ? 'ClientTimeout' : (axiosError.code ?? 'NetworkError'), `DashScope unreachable: ${axiosError.message}`, null, null, timedOut);
+    }
+    const data = (response.data ?? {}) as {
+      request_id?: string;
+      code?: string;
+      message?: string;
+      usage?: { width?: number; height?: number };
+      output?: { choices?: Array<{ message?: { content?: Array<{ image?: string }> } }> };
+    };
+    const requestId = data.request_id ?? null;
+    if (response.status !== 200) {
+      const kind = classifyDashScopeAnswer(response.status, data.code);
+      throw new QwenError(kind, data.code ?? `HTTP${response.status}`, data.message ?? `DashScope answered ${response.status}`, response.status, requestId);
+    }
+    const url = data.output?.choices?.[0]?.message?.content?.find((item) => typeof item.image === 'string')?.image;
+    if (!url) throw new QwenError('retry', 'NoImageInOutput', 'DashScope answered 200 without an image URL', 200, requestId, true);
+    return { requestId: requestId ?? '', resultUrl: url, width: data.usage?.width ?? null, height: data.usage?.height ?? null };
+  }
+
+  /** Fetches the result PNG at once (its URL expires), only from allow-listed hosts. */
+  async download(resultUrl: string): Promise<Buffer> {
+    let url: URL;
+    try {
+      url = new URL(resultUrl);
+    } catch {
+      throw new QwenError('retry', 'BadResultUrl', 'DashScope returned a result URL that does not parse', 200, null);
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || !hostAllowed(url.hostname, this.options.resultHosts)) {
+      throw new QwenError('fail', 'ResultHostNotAllowed', `refusing to download a result from ${url.hostname}`, 200, null);
+    }
+    let bytes: Buffer;
+    try {
+      const response = await this.downloads.get<ArrayBuffer>(url.toString());
+      bytes = Buffer.from(response.data);
+    } catch (error) {
+      throw new QwenError('retry', 'ResultDownloadFailed', `could not download the result: ${(error as Error).message}`, null, null, true);
+    }
+    try {
+      const metadata = await sharp(bytes).metadata();
+      if (!metadata.width || !metadata.height) throw new Error('no dimensions');
+    } catch {
+      throw new QwenError('retry', 'ResultNotAnImage', 'the downloaded result is not a picture', 200, null, true);
+    }
+    return bytes;
+  }
+}

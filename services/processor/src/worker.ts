@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { JobName, QueueName, ledgerReference, type BillingClient, type IORedis, type Logger } from '@masterpost/shared';
+import type { ImagesRepository } from './adapters/images.repository';
+import { PermanentImageError, type ImageProcessHandler } from './handlers/image-process.handler';
+import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import { FleetPausedError, type FleetGate } from './qwen/fleet-gate';
+import { QwenError } from './qwen/qwen.errors';
+
+/**
+ * The BullMQ workers and the one place where a handler's error becomes a queue decision:
+ * - PermanentImageError / a "fail" QwenError: the image fails now (UnrecoverableError), its
+ *   credits are released, no retry.
+ * - a "throttle" QwenError (429): the whole fleet cools down and the job goes back to waiting
+ *   without using an attempt, up to a cap of throttled tries.
+ * - a "pause" QwenError (bad key, unpaid account) or a paused fleet: nothing fails, nothing is
+ *   charged; the job waits and the fleet stops calling until the setting is fixed.
+ * - anything else: thrown as is, so BullMQ retries with exponential backoff and jitter; on the
+ *   last attempt the image fails and its credits are released.
+ */
+export interface WorkerDeps {
+  connection: IORedis;
+  prefix: string;
+  concurrency: number;
+  imageHandler: ImageProcessHandler;
+  finalizeHandler: JobFinalizeHandler;
+  repo: ImagesRepository;
+  billing: BillingClient;
+  gate: FleetGate;
+  apiKey: string;
+  maxThrottledTries: number;
+  publishProgress: (jobId: string) => Promise<void>;
+  logger: Logger;
+}
+
+const COOL_DOWN_MS = 2_000;
+const PAUSE_RECHECK_MS = 30_000;
+
+export function keyFingerprint(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('hex').slice(0, 12);
+}
+
+export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker } {
+  const { logger } = deps;
+  const failImage = async (job: Job, code: string, message: string) => {
+    const { imageId, jobId } = job.data as { imageId: string; jobId: string };
+    const context = await deps.repo.load(imageId);
+    if (!context) return;
+    if (await deps.repo.markFailed(imageId, code, message)) {
+      await deps.billing.release({
+        holdReference: context.holdReference,
+        amount: context.creditsPerImage,
+        reference: ledgerReference.imageSettlement(imageId),
+        description: `Picture ${context.filename} failed: not charged`,
+      });
+    }
+    await deps.publishProgress(jobId);
+  };
+
+  const images: Worker = new Worker(
+    QueueName.Images,
+    async (job, token) => {
+      try {
+        return await deps.imageHandler.handle(job.data);
+      } catch (error) {
+        if (error instanceof PermanentImageError) {
+          await failImage(job, error.code, error.message);
+          throw new UnrecoverableError(error.message);
+        }
+        if (error instanceof FleetPausedError || (error instanceof QwenError && error.kind === 'pause')) {
+          if (error instanceof QwenError) {
+            await deps.gate.pause(
+              { reason: `${error.code}: ${error.message}`, code: error.code, keyFingerprint: keyFingerprint(deps.apiKey), since: new Date().toISOString() },
+              24 * 3600 * 1000,
+            );
+            logger.error({ code: error.code }, 'ALERT: DashScope refuses our account or configuration; processing is paused until it is fixed');
+          }
+          // Back to the delayed set without using an attempt: nothing fails, nothing is charged.
+          await job.moveToDelayed(Date.now() + PAUSE_RECHECK_MS, token);
+          throw new DelayedError();
+        }
+        if (error instanceof QwenError && error.kind === 'throttle') {
+          const throttles = await deps.connection.incr(`${deps.prefix}:qwen:throttled:${job.id ?? ''}`);
+          await deps.connection.expire(`${deps.prefix}:qwen:throttled:${job.id ?? ''}`, 24 * 3600);
+          if (throttles > deps.maxThrottledTries) {
+            const message = 'The AI provider stayed too busy to take this photo. It was not charged.';
+            await failImage(job, 'throttled', message);
+            throw new UnrecoverableError(message);
+          }
+          const wait = await deps.gate.coolDown(COOL_DOWN_MS);
+          await images.rateLimit(wait);
+          throw Worker.RateLimitError();
+        }
+        if (error instanceof QwenError && (error.kind === 'fail' || error.kind === 'shrink')) {
+          await failImage(job, error.code === 'DataInspectionFailed' ? 'content_refused' : 'provider_refused', error.sellerMessage);
+          throw new UnrecoverableError(error.sellerMessage);
+        }
+        const attempts = job.opts.attempts ?? 1;
+        if (job.attemptsMade + 1 >= attempts) {
+          await failImage(job, 'processing_failed', error instanceof QwenError ? error.sellerMessage : 'This photo could not be processed. It was not charged.');
+        }
+        throw error;
+      }
+    },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: deps.concurrency,
+      // A stalled job (its process died) is picked up by another process; after this many
+      // stalls it fails and the job's finalizer settles it.
+      maxStalledCount: 3,
+      stalledInterval: 15_000,
+      lockDuration: 60_000,
+    },
+  );
+
+  const jobs: Worker = new Worker(
+    QueueName.Jobs,
+    async (job) => {
+      if (job.name !== JobName.JobFinalize) throw new UnrecoverableError(`unknown job ${job.name}`);
+      return deps.finalizeHandler.handle(job.data);
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 4, maxStalledCount: 5, stalledInterval: 15_000 },
+  );
+
+  for (const worker of [images, jobs]) {
+    worker.on('error', (error) => logger.error({ err: error, queue: worker.name }, 'worker error'));
+    worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, queue: worker.name, attemptsMade: job?.attemptsMade, err: error.message }, 'job attempt failed'));
+  }
+  return { images, jobs };
+}

@@ -1,0 +1,35 @@
+import { defaults, env, parseConfig } from '@masterpost/shared';
+import { startSim } from './server';
+
+/** Runs the stand-in as a process: the local default for DashScope and the server tests call. */
+async function main(): Promise<void> {
+  const config = parseConfig('dashscope-sim', {
+    SIM_PORT: env.port(defaults.simPort),
+    SIM_RESULT_PORT: env.port(defaults.simResultPort),
+    SIM_HOST: env.string('127.0.0.1'),
+    SIM_RESULT_HOST: env.string('localhost'),
+    SIM_API_KEY: env.optionalString(),
+    SIM_LATENCY_MS: env.int(0),
+    SIM_JITTER_MS: env.int(0),
+    SIM_RATE_PER_SECOND: env.number(0),
+    SIM_ERROR_RATE: env.number(0, 0, 1),
+  });
+  const sim = await startSim(
+    {
+      ...(config.SIM_API_KEY ? { apiKey: config.SIM_API_KEY } : {}),
+      latencyMs: config.SIM_LATENCY_MS,
+      jitterMs: config.SIM_JITTER_MS,
+      ratePerSecond: config.SIM_RATE_PER_SECOND,
+      errorRate: config.SIM_ERROR_RATE,
+    },
+    { port: config.SIM_PORT, resultPort: config.SIM_RESULT_PORT, host: config.SIM_HOST, resultHost: config.SIM_RESULT_HOST },
+  );
+  console.log(JSON.stringify({ msg: 'dashscope-sim listening', api: sim.baseUrl, results: sim.resultOrigin }));
+  const stop = () => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+void main();

@@ -1,0 +1,358 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+import { DashScopeError, GENERATION_PATH, limits, mimeMatchesFormat, models, type ModelId } from './contract';
+import { whitenBackground } from './model';
+
+/**
+ * A local DashScope: the synchronous qwen-image-edit endpoint, to the letter of
+ * docs/dashscope.md, with switches for the faults the processor must survive. Results are
+ * served from a second server (another host name and port) behind signed, expiring URLs.
+ */
+export type FaultMode = 'none' | 'data_inspection' | 'invalid_api_key' | 'arrearage' | 'access_denied' | 'model_not_found' | 'internal_error';
+
+export interface SimOptions {
+  /** When set, requests must carry exactly this key. Any non-empty key is accepted otherwise. */
+  apiKey?: string;
+  latencyMs: number;
+  jitterMs: number;
+  /** Accepted requests per sliding second; above it the answer is 429. 0 means unlimited. */
+  ratePerSecond: number;
+  /** Share (0..1) of accepted calls that answer 500 InternalError. */
+  errorRate: number;
+  /** The next N accepted calls answer 500 (a burst), before errorRate applies. */
+  failNext: number;
+  fault: FaultMode;
+  outputSize?: { width: number; height: number };
+  noise: number;
+  tolerance: number;
+  resultTtlSeconds: number;
+}
+
+export interface SimStats {
+  requests: number;
+  accepted: number;
+  succeeded: number;
+  throttled: number;
+  failed: number;
+  inFlight: number;
+  maxInFlight: number;
+  /** Most requests accepted within any sliding second, as the provider would count them. */
+  maxPerSecond: number;
+  resultDownloads: number;
+  /** Successful (billed) calls per first-image content hash, to prove nothing was paid twice. */
+  billedByImage: Record<string, number>;
+}
+
+export const defaultSimOptions: SimOptions = {
+  latencyMs: 0,
+  jitterMs: 0,
+  ratePerSecond: 0,
+  errorRate: 0,
+  failNext: 0,
+  fault: 'none',
+  noise: 3,
+  tolerance: 40,
+  resultTtlSeconds: 24 * 3600,
+};
+
+export interface SimServer {
+  apiUrl: string;
+  baseUrl: string;
+  resultOrigin: string;
+  options: SimOptions;
+  stats: SimStats;
+  configure(patch: Partial<SimOptions>): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+function emptyStats(): SimStats {
+  return { requests: 0, accepted: 0, succeeded: 0, throttled: 0, failed: 0, inFlight: 0, maxInFlight: 0, maxPerSecond: 0, resultDownloads: 0, billedByImage: {} };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        reject(new DashScopeError(413, 'BadRequest.TooLarge', 'The request body is too large.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ParsedRequest {
+  model: ModelId;
+  image: Buffer;
+  imageHash: string;
+  size?: { width: number; height: number };
+}
+
+async function parseGenerationRequest(raw: Buffer): Promise<ParsedRequest> {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new DashScopeError(400, 'InvalidParameter', 'The request body is not valid JSON.');
+  }
+  if (typeof body !== 'object' || body === null) throw new DashScopeError(400, 'InvalidParameter', 'The request body must be an object.');
+  const request = body as { model?: unknown; input?: unknown; parameters?: unknown };
+  if (request.model === undefined || request.model === '') throw new DashScopeError(400, 'BadRequest.EmptyModel', 'Required parameter "model" missing from request.');
+  if (typeof request.model !== 'string' || !(request.model in models)) {
+    throw new DashScopeError(404, 'ModelNotFound', `Model not exist: ${String(request.model)}`);
+  }
+  const model = request.model as ModelId;
+  if (request.input === undefined) throw new DashScopeError(400, 'BadRequest.EmptyInput', 'Required input parameter missing from request.');
+  const messages = (request.input as { messages?: unknown }).messages;
+  if (!Array.isArray(messages) || messages.length !== 1) throw new DashScopeError(400, 'InvalidParameter', 'input.messages must hold exactly one message.');
+  const message = messages[0] as { role?: unknown; content?: unknown };
+  if (message.role !== 'user') throw new DashScopeError(400, 'InvalidParameter', 'The message role must be "user".');
+  if (!Array.isArray(message.content)) throw new DashScopeError(400, 'InvalidParameter', 'message.content must be an array.');
+  const images: string[] = [];
+  const texts: string[] = [];
+  for (const item of message.content as unknown[]) {
+    const entry = item as { image?: unknown; text?: unknown };
+    const keys = typeof item === 'object' && item !== null ? Object.keys(item) : [];
+    if (keys.length === 1 && typeof entry.image === 'string') images.push(entry.image);
+    else if (keys.length === 1 && typeof entry.text === 'string') texts.push(entry.text);
+    else throw new DashScopeError(400, 'InvalidParameter', 'Each content item must be {image} or {text}.');
+  }
+  if (images.length < 1 || images.length > 3) throw new DashScopeError(400, 'InvalidParameter', 'content must hold 1 to 3 images.');
+  if (texts.length !== 1) throw new DashScopeError(400, 'InvalidParameter', 'content must hold exactly one text.');
+  if (texts[0]!.length === 0) throw new DashScopeError(400, 'InvalidParameter', 'The text must not be empty.');
+  if (texts[0]!.length > limits.maxTextChars) throw new DashScopeError(400, 'InvalidParameter', `The text is longer than ${limits.maxTextChars} characters.`);
+
+  const parameters = (request.parameters ?? {}) as Record<string, unknown>;
+  if (typeof parameters !== 'object') throw new DashScopeError(400, 'InvalidParameter', 'parameters must be an object.');
+  if (parameters.n !== undefined && (!Number.isInteger(parameters.n) || (parameters.n as number) < 1 || (parameters.n as number) > 6)) {
+    throw new DashScopeError(400, 'InvalidParameter', 'parameters.n must be an integer from 1 to 6.');
+  }
+  if (parameters.watermark !== undefined && typeof parameters.watermark !== 'boolean') {
+    throw new DashScopeError(400, 'InvalidParameter', 'parameters.watermark must be a boolean.');
+  }
+  if (parameters.negative_prompt !== undefined && typeof parameters.negative_prompt !== 'string') {
+    throw new DashScopeError(400, 'InvalidParameter', 'parameters.negative_prompt must be a string.');
+  }
+  let size: { width: number; height: number } | undefined;
+  if (parameters.size !== undefined || parameters.prompt_extend !== undefined) {
+    if (!models[model].takesSize) throw new DashScopeError(400, 'InvalidParameter', `${model} does not take size or prompt_extend.`);
+  }
+  if (parameters.size !== undefined) {
+    const match = typeof parameters.size === 'string' ? /^(\d+)\*(\d+)$/.exec(parameters.size) : null;
+    if (!match) throw new DashScopeError(400, 'InvalidParameter', 'parameters.size must be written "W*H".');
+    const width = Number(match[1]);
+    const height = Number(match[2]);
+    if ([width, height].some((side) => side < limits.minOutputSide || side > limits.maxOutputSide)) {
+      throw new DashScopeError(400, 'InvalidParameter', `Each side of parameters.size must be ${limits.minOutputSide} to ${limits.maxOutputSide}.`);
+    }
+    if ((parameters.n ?? 1) !== 1) throw new DashScopeError(400, 'InvalidParameter', 'parameters.size requires n = 1.');
+    size = { width, height };
+  }
+
+  const source = images[0]!;
+  if (source.startsWith('oss://')) throw new DashScopeError(400, 'InvalidURL', 'oss:// URLs are not supported in this region.');
+  const dataUri = /^data:([a-zA-Z0-9.+/-]+);base64,(.*)$/s.exec(source);
+  if (!dataUri) {
+    if (/^https?:\/\//.test(source)) throw new DashScopeError(400, 'BadRequest.InputDownloadFailed', 'Failed to download the input image.');
+    throw new DashScopeError(400, 'InvalidURL', 'The image must be an http(s) URL or a data URI.');
+  }
+  const image = Buffer.from(dataUri[2]!, 'base64');
+  if (image.length > limits.maxImageBytes) throw new DashScopeError(413, 'BadRequest.TooLarge', 'The input image is larger than 10 MB.');
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(image).metadata();
+  } catch {
+    throw new DashScopeError(400, 'InvalidParameter', 'The input image cannot be decoded.');
+  }
+  if (!mimeMatchesFormat(dataUri[1]!, metadata.format)) {
+    throw new DashScopeError(400, 'InvalidParameter', `The data URI says ${dataUri[1]} but the bytes are ${metadata.format ?? 'unknown'}.`);
+  }
+  const width = metadata.autoOrient?.width ?? metadata.width ?? 0;
+  const height = metadata.autoOrient?.height ?? metadata.height ?? 0;
+  if ([width, height].some((side) => side < limits.minSide || side > limits.maxSide)) {
+    throw new DashScopeError(400, 'InvalidParameter', `Each side of the input image must be ${limits.minSide} to ${limits.maxSide} pixels.`);
+  }
+  const imageHash = createHmac('sha256', 'sim').update(image).digest('hex').slice(0, 16);
+  return { model, image, imageHash, ...(size ? { size } : {}) };
+}
+
+const FAULTS: Record<Exclude<FaultMode, 'none'>, [number, string, string]> = {
+  data_inspection: [400, 'DataInspectionFailed', 'Input data may contain inappropriate content.'],
+  invalid_api_key: [401, 'InvalidApiKey', 'Invalid API-key provided.'],
+  arrearage: [400, 'Arrearage', 'Access denied, please make sure your account is in good standing.'],
+  access_denied: [403, 'AccessDenied', 'Access denied.'],
+  model_not_found: [404, 'ModelNotFound', 'Model not exist.'],
+  internal_error: [500, 'InternalError', 'An internal error has occured, please try again later.'],
+};
+
+export async function startSim(
+  initial: Partial<SimOptions> = {},
+  listen: { port?: number; resultPort?: number; host?: string; resultHost?: string } = {},
+): Promise<SimServer> {
+  const options: SimOptions = { ...defaultSimOptions, ...initial };
+  let stats = emptyStats();
+  let acceptedTimes: number[] = [];
+  const results = new Map<string, { png: Buffer; expires: number }>();
+  const signingKey = randomUUID();
+  const host = listen.host ?? '127.0.0.1';
+  // The result URLs name another host than the API (as Alibaba's OSS does): `localhost`.
+  const resultHost = listen.resultHost ?? 'localhost';
+
+  const sign = (id: string, expires: number) => createHmac('sha256', signingKey).update(`${id}:${expires}`).digest('hex');
+
+  const resultServer = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const match = /^\/results\/([a-f0-9-]+)\.png$/.exec(url.pathname);
+    const expires = Number(url.searchParams.get('Expires'));
+    const entry = match ? results.get(match[1]!) : undefined;
+    if (!match || !entry || url.searchParams.get('Signature') !== sign(match[1]!, expires)) {
+      res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
+      return;
+    }
+    if (Date.now() / 1000 > expires) {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>');
+      return;
+    }
+    stats.resultDownloads++;
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': entry.png.length }).end(entry.png);
+  });
+
+  const apiServer = http.createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    if (url.pathname === '/_sim/stats' && req.method === 'GET') return sendJson(res, 200, stats);
+    if (url.pathname === '/_sim/config' && req.method === 'GET') return sendJson(res, 200, options);
+    if (url.pathname === '/_sim/config' && req.method === 'POST') {
+      const patch = JSON.parse((await readBody(req, 1e5)).toString('utf8') || '{}') as Partial<SimOptions>;
+      Object.assign(options, patch);
+      return sendJson(res, 200, options);
+    }
+    if (url.pathname === '/_sim/reset' && req.method === 'POST') {
+      stats = emptyStats();
+      acceptedTimes = [];
+      return sendJson(res, 200, stats);
+    }
+    if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok' });
+
+    const requestId = randomUUID();
+    const fail = (error: DashScopeError) => sendJson(res, error.status, { request_id: requestId, code: error.code, message: error.message });
+    if (url.pathname !== GENERATION_PATH) return fail(new DashScopeError(404, 'NotFound', 'Not found.'));
+    if (req.method !== 'POST') return fail(new DashScopeError(405, 'MethodNotAllowed', 'Only POST is allowed.'));
+    stats.requests++;
+
+    const auth = req.headers.authorization ?? '';
+    const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    if (!key || (options.apiKey !== undefined && key !== options.apiKey)) {
+      return fail(new DashScopeError(401, 'InvalidApiKey', 'Invalid API-key provided.'));
+    }
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return fail(new DashScopeError(400, 'InvalidParameter', 'Content-Type must be application/json.'));
+    }
+
+    const now = Date.now();
+    acceptedTimes = acceptedTimes.filter((time) => now - time < 1000);
+    if (options.ratePerSecond > 0 && acceptedTimes.length >= options.ratePerSecond) {
+      stats.throttled++;
+      return fail(new DashScopeError(429, 'Throttling.RateQuota', 'Requests rate limit exceeded, please try again later.'));
+    }
+    acceptedTimes.push(now);
+    stats.accepted++;
+    stats.maxPerSecond = Math.max(stats.maxPerSecond, acceptedTimes.length);
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    try {
+      let raw: Buffer;
+      let parsed: ParsedRequest;
+      try {
+        raw = await readBody(req, 20 * 1024 * 1024);
+        parsed = await parseGenerationRequest(raw);
+      } catch (error) {
+        stats.failed++;
+        return fail(error instanceof DashScopeError ? error : new DashScopeError(400, 'InvalidParameter', 'Bad request.'));
+      }
+      const latency = options.latencyMs + (options.jitterMs > 0 ? Math.round((Math.random() * 2 - 1) * options.jitterMs) : 0);
+      if (latency > 0) await sleep(latency);
+      if (options.fault !== 'none') {
+        stats.failed++;
+        const [status, code, message] = FAULTS[options.fault];
+        return fail(new DashScopeError(status, code, message));
+      }
+      if (options.failNext > 0 || (options.errorRate > 0 && Math.random() < options.errorRate)) {
+        if (options.failNext > 0) options.failNext--;
+        stats.failed++;
+        return fail(new DashScopeError(500, 'InternalError', 'An internal error has occured, please try again later.'));
+      }
+      const output = await whitenBackground(parsed.image, {
+        noise: options.noise,
+        tolerance: options.tolerance,
+        outputSize: parsed.size ?? options.outputSize,
+      });
+      const id = randomUUID();
+      const expires = Math.floor(Date.now() / 1000) + options.resultTtlSeconds;
+      results.set(id, { png: output.png, expires });
+      setTimeout(() => results.delete(id), options.resultTtlSeconds * 1000 + 60_000).unref();
+      stats.succeeded++;
+      stats.billedByImage[parsed.imageHash] = (stats.billedByImage[parsed.imageHash] ?? 0) + 1;
+      const resultPort = (resultServer.address() as AddressInfo).port;
+      const resultUrl = `http://${resultHost}:${resultPort}/results/${id}.png?Expires=${expires}&OSSAccessKeyId=sim&Signature=${sign(id, expires)}`;
+      return sendJson(res, 200, {
+        output: { choices: [{ finish_reason: 'stop', message: { role: 'assistant', content: [{ image: resultUrl }] } }] },
+        usage: { image_count: 1, width: output.width, height: output.height },
+        request_id: requestId,
+      });
+    } finally {
+      stats.inFlight--;
+    }
+  }
+
+  await new Promise<void>((resolve) => apiServer.listen(listen.port ?? 0, host, resolve));
+  await new Promise<void>((resolve) => resultServer.listen(listen.resultPort ?? 0, host === '0.0.0.0' ? '0.0.0.0' : '127.0.0.1', resolve));
+  const apiPort = (apiServer.address() as AddressInfo).port;
+  const resultPort = (resultServer.address() as AddressInfo).port;
+  const origin = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${apiPort}`;
+
+  return {
+    apiUrl: `${origin}${GENERATION_PATH}`,
+    baseUrl: `${origin}/api/v1`,
+    resultOrigin: `http://${resultHost}:${resultPort}`,
+    options,
+    get stats() {
+      return stats;
+    },
+    configure(patch) {
+      Object.assign(options, patch);
+    },
+    reset() {
+      stats = emptyStats();
+      acceptedTimes = [];
+    },
+    close: async () => {
+      apiServer.closeAllConnections();
+      resultServer.closeAllConnections();
+      await Promise.all([
+        new Promise((resolve) => apiServer.close(resolve)),
+        new Promise((resolve) => resultServer.close(resolve)),
+      ]);
+    },
+  };
+}
