@@ -9,7 +9,7 @@ import { isErrorBody } from './errors';
 export type HoldStatus = 'held' | 'duplicate' | 'insufficient';
 export type SettleStatus = 'applied' | 'duplicate' | 'hold_closed' | 'hold_missing';
 
-export interface LedgerState extends CreditBalance {}
+export type LedgerState = CreditBalance;
 
 export interface HoldResult extends LedgerState {
   status: HoldStatus;

@@ -71,7 +71,8 @@ export const presets: Record<PipelineId, Preset> = {
     format: 'jpeg',
     quality: 90,
     shadow: { type: 'drop', ...shadowDefaults },
-    limits: { minLongestSide: 320, maxSide: 1080, maxBytes: 8 * 1024 * 1024, whiteBackgroundOnly: false },
+    // 1080 wide; 1350 tall for 4:5 portraits. Anything larger Instagram downscales anyway.
+    limits: { minLongestSide: 320, maxSide: 1350, maxBytes: 8 * 1024 * 1024, whiteBackgroundOnly: false },
   },
   shopify: {
     id: 'shopify',

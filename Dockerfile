@@ -1,0 +1,18 @@
+# One image for every service: the workspace installed once, each service started by its own
+# command (see docker-compose.yml). Services run their TypeScript with tsx, as they do locally.
+FROM node:20-bookworm-slim
+WORKDIR /app
+RUN npm install -g pnpm@10
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json ./
+COPY packages/shared/package.json packages/shared/
+COPY services/gateway/package.json services/gateway/
+COPY services/processor/package.json services/processor/
+COPY services/billing/package.json services/billing/
+COPY tools/dashscope-sim/package.json tools/dashscope-sim/
+RUN pnpm install --frozen-lockfile
+COPY packages packages
+COPY services services
+COPY tools tools
+COPY db db
+ENV NODE_ENV=production
+USER node

@@ -1,0 +1,77 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createPool, type Pool } from '@masterpost/shared';
+import { dropDatabase, ensureDatabase, migrate } from '../../../db/migrate';
+import { PgLedgerStore } from '../src/ledger/ledger.repository';
+
+/** The ledger's SQL functions on a real Postgres: races, repeats and expiry. */
+const databaseUrl = `postgres://postgres@127.0.0.1:5432/mp_ledger_${randomBytes(4).toString('hex')}`;
+let pool: Pool;
+let ledger: PgLedgerStore;
+
+beforeAll(async () => {
+  await ensureDatabase(databaseUrl);
+  await migrate(databaseUrl);
+  pool = createPool(databaseUrl, { max: 25 });
+  ledger = new PgLedgerStore(pool);
+});
+
+afterAll(async () => {
+  await pool.end();
+  await dropDatabase(databaseUrl);
+});
+
+test('twenty concurrent holds of 3 against 10 available: exactly three succeed, available never negative', async () => {
+  const user = randomUUID();
+  await ledger.grant(user, 10, 'signup', `signup:${user}`, 'trial');
+  const results = await Promise.all(Array.from({ length: 20 }, (_, index) => ledger.hold(user, 3, `job:${user}:${index}`, 3600, 'race')));
+  expect(results.filter((result) => result.status === 'held')).toHaveLength(3);
+  expect(results.filter((result) => result.status === 'insufficient')).toHaveLength(17);
+  expect(await ledger.account(user)).toEqual({ balance: 10, reserved: 9, available: 1 });
+});
+
+test('the database itself refuses a negative available balance', async () => {
+  const user = randomUUID();
+  await ledger.grant(user, 5, 'signup', `signup:${user}`, 'trial');
+  await expect(pool.query('update credit_accounts set reserved = 6 where user_id = $1', [user])).rejects.toThrow(/available_not_negative/);
+});
+
+test('a grant, a hold and each settlement apply once however often they are repeated', async () => {
+  const user = randomUUID();
+  const grants = await Promise.all(Array.from({ length: 5 }, () => ledger.grant(user, 10, 'purchase', `stripe:session:${user}`, 'pack')));
+  expect(grants.filter((grant) => grant.applied)).toHaveLength(1);
+  await ledger.hold(user, 9, `job:${user}`, 3600, 'job');
+  expect((await ledger.hold(user, 9, `job:${user}`, 3600, 'job')).status).toBe('duplicate');
+
+  const captures = await Promise.all(Array.from({ length: 4 }, () => ledger.settle(`job:${user}`, 'capture', 3, `image:a-${user}`, 'picture')));
+  expect(captures.filter((capture) => capture.status === 'applied')).toHaveLength(1);
+  // The same image released after it was charged: nothing happens, it was settled already.
+  expect((await ledger.settle(`job:${user}`, 'release', 3, `image:a-${user}`, 'picture')).status).toBe('duplicate');
+  expect((await ledger.settle(`job:${user}`, 'release', 3, `image:b-${user}`, 'picture')).status).toBe('applied');
+  expect((await ledger.settle(`job:${user}`, 'release', null, `close:${user}`, 'close')).amount).toBe(3);
+  expect(await ledger.account(user)).toEqual({ balance: 7, reserved: 0, available: 7 });
+  expect((await ledger.settle(`job:${user}`, 'capture', 3, `image:c-${user}`, 'late')).status).toBe('hold_closed');
+
+  const history = await ledger.history(user, 10);
+  expect(history.map((item) => [item.kind, item.delta])).toEqual([
+    ['capture', -3],
+    ['purchase', 10],
+  ]);
+});
+
+test('an expired hold is released by the sweeper once', async () => {
+  const user = randomUUID();
+  await ledger.grant(user, 9, 'signup', `signup:${user}`, 'trial');
+  await ledger.hold(user, 6, `job:${user}`, 1, 'job that vanished');
+  await pool.query(`update credit_holds set expires_at = now() - interval '1 second' where reference = $1`, [`job:${user}`]);
+  const [first, second] = await Promise.all([ledger.expireHolds(), ledger.expireHolds()]);
+  const released = [...first!, ...second!].filter((item) => item.reference === `job:${user}`);
+  expect(released).toEqual([{ reference: `job:${user}`, released: 6 }]);
+  expect(await ledger.account(user)).toEqual({ balance: 9, reserved: 0, available: 9 });
+  expect((await ledger.settle(`job:${user}`, 'capture', 3, `image:${user}`, 'too late')).status).toBe('hold_closed');
+});
+
+test('movements are append-only', async () => {
+  const user = randomUUID();
+  await ledger.grant(user, 1, 'signup', `signup:${user}`, 'trial');
+  await expect(pool.query('delete from credit_movements where user_id = $1', [user])).rejects.toThrow(/append-only/);
+});
