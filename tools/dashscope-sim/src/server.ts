@@ -305,7 +305,8 @@ export async function startSim(
       const output = await whitenBackground(parsed.image, {
         noise: options.noise,
         tolerance: options.tolerance,
-        outputSize: parsed.size ?? options.outputSize,
+        // The switch wins over the request: it stands for a model that drifts from what was asked.
+        outputSize: options.outputSize ?? parsed.size,
       });
       const id = randomUUID();
       const expires = Math.floor(Date.now() / 1000) + options.resultTtlSeconds;
