@@ -66,7 +66,8 @@ export async function renderFromCutout(cutout: Cutout, spec: RenderSpec): Promis
     // the reflection is cut short instead.
     const reflectionHeight = Math.round(productHeight * spec.shadow.reflection_height);
     const block = productHeight + REFLECTION_GAP + reflectionHeight;
-    top = Math.max(0, Math.min(top, Math.round((canvasHeight - block) / 2)));
+    // Keep at least half the usual margin above the product so it never touches the border.
+    top = Math.max(Math.round((canvasHeight - productHeight) / 4), Math.min(top, Math.round((canvasHeight - block) / 2)));
   }
   const product: Box = { left: Math.round((canvasWidth - productWidth) / 2), top, width: productWidth, height: productHeight };
 

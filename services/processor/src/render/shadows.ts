@@ -33,6 +33,8 @@ async function blackLayer(alpha: Uint8Array, box: Box, canvas: Canvas, sigma: nu
   if (sigma >= 0.3) {
     blurred = await sharp(Buffer.from(alpha.buffer, alpha.byteOffset, alpha.length), { raw: { width: box.width, height: box.height, channels: 1 } })
       .blur(sigma)
+      // sharp widens one-channel input to sRGB; take one channel back or rows come out striped.
+      .extractChannel(0)
       .raw()
       .toBuffer();
   }
