@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { inspectPicture, productPhoto } from './fixtures';
+import { binaryBody, inspectPicture, productPhoto } from './fixtures';
 import { readEvents, startTestStack, type TestStack } from './harness';
 
 /**
@@ -97,11 +97,7 @@ test('a provider picture of another size and aspect still gives a centred 85% pr
     .get(progress.body.images[0].result_url)
     .set('authorization', `Bearer ${token}`)
     .buffer(true)
-    .parse((res, callback) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => callback(null, Buffer.concat(chunks)));
-    })
+    .parse(binaryBody)
     .expect(200);
   const picture = await inspectPicture(result.body as Buffer);
   expect(picture).toMatchObject({ width: 2000, height: 2000, borderPureWhite: true });

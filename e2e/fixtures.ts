@@ -76,3 +76,12 @@ export async function inspectPicture(bytes: Buffer): Promise<{
     box: right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 },
   };
 }
+
+/** A supertest parser that keeps a binary answer (a ZIP, a picture) as one Buffer. */
+type Parser = Extract<Parameters<import('supertest').Test['parse']>[0], (res: never, callback: never) => void>;
+export const binaryBody: Parser = (res, callback) => {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => callback(null, Buffer.concat(chunks)));
+};

@@ -1,6 +1,6 @@
 import AdmZip from 'adm-zip';
 import request from 'supertest';
-import { inspectPicture, productPhoto, zipOf } from './fixtures';
+import { binaryBody, inspectPicture, productPhoto, zipOf } from './fixtures';
 import { readEvents, startTestStack, type TestStack } from './harness';
 
 /**
@@ -74,11 +74,7 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
     .get(`/api/v1/download/${jobId}`)
     .set('authorization', `Bearer ${token}`)
     .buffer(true)
-    .parse((res, callback) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => callback(null, Buffer.concat(chunks)));
-    })
+    .parse(binaryBody)
     .expect(200);
   expect(download.headers['content-type']).toBe('application/zip');
   const zip = new AdmZip(download.body as Buffer);
