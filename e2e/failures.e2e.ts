@@ -120,3 +120,10 @@ test("another seller's job is not found, whatever they ask for", async () => {
   await api.post('/api/v1/process').set('authorization', `Bearer ${stranger}`).send({ job_id: jobId, pipeline: 'amazon' }).expect(404);
   await api.get(`/api/v1/progress/${jobId}`).expect(401);
 });
+
+test('Bull Board is for admins only', async () => {
+  const token = await seller('not-an-admin@example.com');
+  await api.get('/admin/queues').expect(401);
+  await api.get('/admin/queues').set('authorization', `Bearer ${token}`).expect(403);
+  await api.get('/admin/queues').set('cookie', `mp_token=${token}`).expect(403);
+});
