@@ -15,16 +15,6 @@ export function isRetryablePgError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && RETRYABLE.has(String((error as { code?: unknown }).code));
 }
 
-/** Connection-level failures: the database is down or unreachable, not a bad query. */
-export function isPgUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = String((error as { code?: unknown }).code ?? '');
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '08006', '08001', '08003'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(String((error as Error).message))
-  );
-}
-
 /**
  * Runs `work` in a transaction, retried on serialization failures and deadlocks: Postgres's
  * documented answer to those is "run the whole transaction again".

@@ -31,7 +31,6 @@ export class CheckoutService {
         success_url: `${this.publicUrl}/?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
         cancel_url: `${this.publicUrl}/?checkout=cancelled`,
       },
-      { idempotencyKey: undefined },
     );
     if (!session.url) throw new Error('Stripe returned a Checkout Session without a URL');
     return { url: session.url, session_id: session.id };
