@@ -41,8 +41,8 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
   return applied;
 }
 
-/** Creates the database named in the URL when it does not exist yet (local runs and tests). */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
+/** Runs `work` on the server's `postgres` database, with the name of the one in the URL. */
+async function withAdminClient(databaseUrl: string, work: (admin: Client, name: string) => Promise<void>): Promise<void> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} must be letters, digits or _`);
@@ -50,25 +50,24 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const admin = new Client({ connectionString: url.toString() });
   await admin.connect();
   try {
-    const exists = await admin.query('select 1 from pg_database where datname = $1', [name]);
-    if (exists.rowCount === 0) await admin.query(`create database "${name}"`);
+    await work(admin, name);
   } finally {
     await admin.end();
   }
 }
 
-export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} must be letters, digits or _`);
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
+/** Creates the database named in the URL when it does not exist yet (local runs and tests). */
+export function ensureDatabase(databaseUrl: string): Promise<void> {
+  return withAdminClient(databaseUrl, async (admin, name) => {
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) await admin.query(`create database "${name}"`);
+  });
+}
+
+export function dropDatabase(databaseUrl: string): Promise<void> {
+  return withAdminClient(databaseUrl, async (admin, name) => {
     await admin.query(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.end();
-  }
+  });
 }
 
 if (require.main === module) {

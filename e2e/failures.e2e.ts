@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { binaryBody, inspectPicture, productPhoto } from './fixtures';
+import { getBinary, inspectPicture, productPhoto } from './fixtures';
 import { readEvents, startTestStack, type TestStack } from './harness';
 
 /**
@@ -93,12 +93,7 @@ test('a provider picture of another size and aspect still gives a centred 85% pr
   await readEvents(`${stack.gatewayUrl}/api/v1/progress/${jobId}/stream`, token, 60_000);
   const progress = await api.get(`/api/v1/progress/${jobId}`).set('authorization', `Bearer ${token}`).expect(200);
   expect(progress.body.status).toBe('completed');
-  const result = await api
-    .get(progress.body.images[0].result_url)
-    .set('authorization', `Bearer ${token}`)
-    .buffer(true)
-    .parse(binaryBody)
-    .expect(200);
+  const result = await getBinary(api, progress.body.images[0].result_url, token).expect(200);
   const picture = await inspectPicture(result.body as Buffer);
   expect(picture).toMatchObject({ width: 2000, height: 2000, borderPureWhite: true });
   // The photo's box is 2:3 (360x540): it must stay 2:3, not be stretched to the provider's frame.

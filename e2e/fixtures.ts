@@ -77,11 +77,15 @@ export async function inspectPicture(bytes: Buffer): Promise<{
   };
 }
 
-/** A supertest parser that keeps a binary answer (a ZIP, a picture) as one Buffer. */
 type Parser = Extract<Parameters<import('supertest').Test['parse']>[0], (res: never, callback: never) => void>;
-export const binaryBody: Parser = (res, callback) => {
+const binaryBody: Parser = (res, callback) => {
   const stream = res as unknown as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => callback(null, Buffer.concat(chunks)));
 };
+
+/** A signed-in GET whose answer (a ZIP, a picture) is kept as one Buffer in `body`. */
+export function getBinary(api: ReturnType<typeof import('supertest')>, path: string, token: string): import('supertest').Test {
+  return api.get(path).set('authorization', `Bearer ${token}`).buffer(true).parse(binaryBody);
+}

@@ -1,6 +1,6 @@
 import AdmZip from 'adm-zip';
 import request from 'supertest';
-import { binaryBody, inspectPicture, productPhoto, zipOf } from './fixtures';
+import { getBinary, inspectPicture, productPhoto, zipOf } from './fixtures';
 import { readEvents, startTestStack, type TestStack } from './harness';
 
 /**
@@ -70,12 +70,7 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
   const last = events.filter((event) => event.event === 'progress').at(-1)?.data as { status: string; completed: number; failed: number; percentage: number };
   expect(last).toMatchObject({ status: 'completed', completed: 5, failed: 0, percentage: 100 });
 
-  const download = await api
-    .get(`/api/v1/download/${jobId}`)
-    .set('authorization', `Bearer ${token}`)
-    .buffer(true)
-    .parse(binaryBody)
-    .expect(200);
+  const download = await getBinary(api, `/api/v1/download/${jobId}`, token).expect(200);
   expect(download.headers['content-type']).toBe('application/zip');
   const zip = new AdmZip(download.body as Buffer);
   const names = zip.getEntries().map((entry) => entry.entryName).sort();

@@ -83,3 +83,19 @@ export const defaults = {
   simResultPort: 8083,
   storageDir: '.data/storage',
 };
+
+/**
+ * A service's start: parse its settings or exit with code 2 after logging every bad key, so a
+ * misconfigured container stops at once with the reason instead of failing on first use.
+ */
+export function loadConfigOrExit<Config>(load: () => Config, fatal: (message: string) => void): Config {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -8,4 +8,6 @@ export * from './postgres';
 export * from './redis';
 export * from './storage';
 export * from './billing-client';
-export * from './http';
+export * from './shutdown';
+export * from './validation';
+export * from './fleet-keys';

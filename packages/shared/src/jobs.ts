@@ -58,6 +58,3 @@ export const bullJobId = {
   image: (imageId: string, attemptNonce: string) => `image-${imageId}-${attemptNonce}`,
   finalize: (jobId: string, attemptNonce: string) => `finalize-${jobId}-${attemptNonce}`,
 };
-
-/** Redis pub/sub channel on which the processor announces that a job's progress changed. */
-export const progressChannel = (prefix: string, jobId: string) => `${prefix}:progress:${jobId}`;

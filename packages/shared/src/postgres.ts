@@ -16,11 +16,23 @@ export function isRetryablePgError(error: unknown): boolean {
 }
 
 /**
- * Runs `work` in a transaction, retried on serialization failures and deadlocks: Postgres's
- * documented answer to those is "run the whole transaction again".
+ * Runs `attempt` again after a serialization failure or deadlock: Postgres's documented answer
+ * to those is "run the whole transaction again".
  */
-export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, maxAttempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+async function retryOnConflict<T>(attempt: () => Promise<T>, maxAttempts: number): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= maxAttempts || !isRetryablePgError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** tries * Math.random()));
+    }
+  }
+}
+
+/** Runs `work` in a transaction, retried whole on serialization failures and deadlocks. */
+export function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, maxAttempts = 5): Promise<T> {
+  return retryOnConflict(async () => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -29,34 +41,14 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if (attempt < maxAttempts && isRetryablePgError(error)) {
-        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * Math.random()));
-        continue;
-      }
       throw error;
     } finally {
       client.release();
     }
-  }
+  }, maxAttempts);
 }
 
 /** Runs a single statement, retried like a transaction (the ledger functions lock rows). */
-export async function queryWithRetry<Row extends Record<string, unknown>>(
-  pool: Pool,
-  text: string,
-  values: unknown[],
-  maxAttempts = 5,
-): Promise<Row[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const result = await pool.query<Row>(text, values);
-      return result.rows;
-    } catch (error) {
-      if (attempt < maxAttempts && isRetryablePgError(error)) {
-        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * Math.random()));
-        continue;
-      }
-      throw error;
-    }
-  }
+export function queryWithRetry<Row extends Record<string, unknown>>(pool: Pool, text: string, values: unknown[], maxAttempts = 5): Promise<Row[]> {
+  return retryOnConflict(async () => (await pool.query<Row>(text, values)).rows, maxAttempts);
 }

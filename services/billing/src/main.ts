@@ -1,4 +1,4 @@
-import { createLogger, createPool, handleShutdown, ConfigError } from '@masterpost/shared';
+import { createLogger, createPool, handleShutdown, loadConfigOrExit } from '@masterpost/shared';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
 import { PgLedgerStore } from './ledger/ledger.repository';
@@ -7,16 +7,7 @@ import { createStripeClient } from './stripe/checkout.service';
 
 async function main(): Promise<void> {
   const logger = createLogger('billing');
-  let config;
-  try {
-    config = loadBillingConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(loadBillingConfig, (message) => logger.fatal(message));
   const pool = createPool(config.DATABASE_URL);
   const ledger = new PgLedgerStore(pool);
   const stripe = config.STRIPE_SECRET_KEY ? createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE) : null;

@@ -1,4 +1,4 @@
-import { BillingClient, ConfigError, createLogger, createPool, createRedis, handleShutdown, LocalStorage } from '@masterpost/shared';
+import { BillingClient, fleetKeys, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, LocalStorage } from '@masterpost/shared';
 import { buildGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
 import { JobsRepository } from './adapters/jobs.repository';
@@ -9,16 +9,7 @@ import { TokenService } from './services/auth.service';
 
 async function main(): Promise<void> {
   const logger = createLogger('gateway');
-  let config;
-  try {
-    config = loadGatewayConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(loadGatewayConfig, (message) => logger.fatal(message));
   const pool = createPool(config.DATABASE_URL);
   const producer = createRedis(config.REDIS_URL, 'producer');
   const subscriber = createRedis(config.REDIS_URL, 'subscriber');
@@ -38,7 +29,7 @@ async function main(): Promise<void> {
     tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
     logger,
     checks: async () => {
-      const paused = await producer.get(`${config.QUEUE_PREFIX}:qwen:paused`).catch(() => null);
+      const paused = await producer.get(fleetKeys(config.QUEUE_PREFIX).paused).catch(() => null);
       return {
         redis: await producer.ping().then(() => 'ok', (error: Error) => `down: ${error.message}`),
         postgres: await pool.query('select 1').then(() => 'ok', (error: Error) => `down: ${error.message}`),

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { BillingClient, ConfigError, createLogger, createPool, createRedis, handleShutdown, LocalStorage, progressChannel } from '@masterpost/shared';
+import { BillingClient, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, LocalStorage, progressChannel } from '@masterpost/shared';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
 import { ImageProcessHandler } from './handlers/image-process.handler';
@@ -11,16 +11,7 @@ import { createWorkers, keyFingerprint } from './worker';
 
 async function main(): Promise<void> {
   const logger = createLogger('processor');
-  let config;
-  try {
-    config = loadProcessorConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(loadProcessorConfig, (message) => logger.fatal(message));
   if (config.usingStandIn) logger.warn({ baseUrl: config.DASHSCOPE_BASE_URL }, 'DASHSCOPE_API_KEY is not set: calling the local stand-in');
 
   const pool = createPool(config.DATABASE_URL);

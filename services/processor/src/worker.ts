@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { JobName, QueueName, ledgerReference, type BillingClient, type IORedis, type Logger } from '@masterpost/shared';
+import { fleetKeys, JobName, QueueName, ledgerReference, type BillingClient, type IORedis, type Logger } from '@masterpost/shared';
 import type { ImagesRepository } from './adapters/images.repository';
 import { PermanentImageError, type ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
@@ -80,8 +80,9 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker 
           throw new DelayedError();
         }
         if (error instanceof QwenError && error.kind === 'throttle') {
-          const throttles = await deps.connection.incr(`${deps.prefix}:qwen:throttled:${job.id ?? ''}`);
-          await deps.connection.expire(`${deps.prefix}:qwen:throttled:${job.id ?? ''}`, 24 * 3600);
+          const throttledKey = fleetKeys(deps.prefix).throttled(job.id ?? '');
+          const throttles = await deps.connection.incr(throttledKey);
+          await deps.connection.expire(throttledKey, 24 * 3600);
           if (throttles > deps.maxThrottledTries) {
             const message = 'The AI provider stayed too busy to take this photo. It was not charged.';
             await failImage(job, 'throttled', message);

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, type Pack } from '@masterpost/shared';
+import { AppError, ErrorCode, parseInput as parse, type Pack } from '@masterpost/shared';
 import type { LedgerStore } from '../ledger/ledger.repository';
 import type { CheckoutService } from '../stripe/checkout.service';
 
@@ -17,17 +17,6 @@ export function requireServiceToken(token: string) {
     }
     next();
   };
-}
-
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new AppError(400, ErrorCode.InvalidInput, `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, {
-      field: issue?.path.join('.') ?? '',
-    });
-  }
-  return result.data;
 }
 
 const reference = z.string().min(1).max(200);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { IORedis } from '@masterpost/shared';
+import { jobIdOfProgressChannel, progressChannel, type IORedis } from '@masterpost/shared';
 
 /**
  * One Redis subscription per gateway process for every progress stream it serves: the
@@ -17,10 +17,10 @@ export class ProgressHub {
 
   async start(): Promise<void> {
     this.subscriber.on('pmessage', (_pattern: string, channel: string) => {
-      const jobId = channel.slice(`${this.prefix}:progress:`.length);
-      this.events.emit(jobId);
+      const jobId = jobIdOfProgressChannel(this.prefix, channel);
+      if (jobId) this.events.emit(jobId);
     });
-    await this.subscriber.psubscribe(`${this.prefix}:progress:*`);
+    await this.subscriber.psubscribe(progressChannel(this.prefix, '*'));
   }
 
   onChange(jobId: string, listener: () => void): () => void {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, ledgerReference, type BillingClient } from '@masterpost/shared';
+import { AppError, ErrorCode, ledgerReference, parseInput, type BillingClient } from '@masterpost/shared';
 import type { UsersRepository } from '../adapters/users.repository';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import { decoyPasswordHash, hashPassword, verifyPassword, type TokenService } from '../services/auth.service';
@@ -11,13 +11,8 @@ const credentials = z.strictObject({
 });
 
 function parseCredentials(body: unknown) {
-  const result = credentials.safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    throw new AppError(400, ErrorCode.InvalidInput, `${field}: ${issue?.message ?? 'is not valid'}`, { field });
-  }
-  return { email: result.data.email.trim().toLowerCase(), password: result.data.password };
+  const { email, password } = parseInput(credentials, body);
+  return { email: email.trim().toLowerCase(), password };
 }
 
 export function authRoutes(deps: {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, type BillingClient } from '@masterpost/shared';
+import { AppError, ErrorCode, parseInput, type BillingClient } from '@masterpost/shared';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 
 const historyQuery = z.object({
@@ -14,9 +14,8 @@ export function creditsRoutes(deps: { billing: BillingClient; authenticate: Retu
     res.json(await deps.billing.account(currentUser(req).sub));
   });
   router.get('/credits/history', deps.authenticate, async (req, res) => {
-    const query = historyQuery.safeParse(req.query);
-    if (!query.success) throw new AppError(400, ErrorCode.InvalidInput, 'limit must be 1..200 and cursor a value from next_cursor', { field: String(query.error.issues[0]?.path[0] ?? 'query') });
-    res.json(await deps.billing.history(currentUser(req).sub, query.data.limit, query.data.cursor));
+    const query = parseInput(historyQuery, req.query);
+    res.json(await deps.billing.history(currentUser(req).sub, query.limit, query.cursor));
   });
   router.get('/payments/packs', async (_req, res) => {
     res.json(await deps.billing.packs());

@@ -10,18 +10,15 @@ import type { ImageRow } from '../adapters/jobs.repository';
  * first byte leaves at once and memory does not grow with the number of pictures.
  */
 export function uniqueNames(names: string[]): string[] {
-  const seen = new Map<string, number>();
+  const used = new Set<string>();
   return names.map((name) => {
-    const key = name.toLowerCase();
-    const count = seen.get(key) ?? 0;
-    seen.set(key, count + 1);
-    if (count === 0) return name;
     const dot = name.lastIndexOf('.');
     const stem = dot > 0 ? name.slice(0, dot) : name;
     const extension = dot > 0 ? name.slice(dot) : '';
-    let candidate = `${stem} (${count + 1})${extension}`;
-    while (seen.has(candidate.toLowerCase())) candidate = `${stem} (${count + 1}-${seen.size})${extension}`;
-    seen.set(candidate.toLowerCase(), 1);
+    let candidate = name;
+    // Case-insensitive: Windows and macOS would overwrite "A.jpg" with "a.jpg" when unpacking.
+    for (let copy = 2; used.has(candidate.toLowerCase()); copy++) candidate = `${stem} (${copy})${extension}`;
+    used.add(candidate.toLowerCase());
     return candidate;
   });
 }

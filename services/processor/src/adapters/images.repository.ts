@@ -109,12 +109,13 @@ export class ImagesRepository {
   }
 
   async finishJob(jobId: string, status: 'completed' | 'completed_with_errors' | 'failed'): Promise<void> {
+    // A cancelled job keeps its status; either way the job is finished from now on.
     await this.pool.query(
-      `update jobs set status = $2, finished_at = coalesce(finished_at, now()), updated_at = now()
-        where id = $1 and status in ('queued', 'processing')`,
+      `update jobs set status = case when status in ('queued', 'processing') then $2 else status end,
+              finished_at = coalesce(finished_at, now()), updated_at = now()
+        where id = $1`,
       [jobId, status],
     );
-    await this.pool.query(`update jobs set finished_at = coalesce(finished_at, now()) where id = $1`, [jobId]);
   }
 
   async recordQwenCall(call: {

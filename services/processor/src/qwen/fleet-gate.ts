@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IORedis } from '@masterpost/shared';
+import { fleetKeys, type IORedis } from '@masterpost/shared';
 
 /**
  * One gate in Redis for every processor process, passed right before each call to DashScope:
@@ -51,19 +51,14 @@ export interface PauseState {
 }
 
 export class FleetGate {
-  private readonly keys: { next: string; inFlight: string; coolDown: string; pause: string };
+  private readonly keys: ReturnType<typeof fleetKeys>;
 
   constructor(
     private readonly redis: IORedis,
     prefix: string,
     private readonly settings: GateSettings,
   ) {
-    this.keys = {
-      next: `${prefix}:qwen:next-slot`,
-      inFlight: `${prefix}:qwen:in-flight`,
-      coolDown: `${prefix}:qwen:cool-down-until`,
-      pause: `${prefix}:qwen:paused`,
-    };
+    this.keys = fleetKeys(prefix);
   }
 
   get intervalMs(): number {
@@ -78,10 +73,10 @@ export class FleetGate {
       const [state, waitMs] = (await this.redis.eval(
         ACQUIRE,
         4,
-        this.keys.next,
+        this.keys.nextSlot,
         this.keys.inFlight,
         this.keys.coolDown,
-        this.keys.pause,
+        this.keys.paused,
         String(this.intervalMs),
         String(this.settings.maxInFlight),
         String(this.settings.leaseMs),
@@ -103,15 +98,15 @@ export class FleetGate {
   }
 
   async pause(state: PauseState, ms: number): Promise<void> {
-    await this.redis.set(this.keys.pause, JSON.stringify(state), 'PX', ms);
+    await this.redis.set(this.keys.paused, JSON.stringify(state), 'PX', ms);
   }
 
   async resume(): Promise<void> {
-    await this.redis.del(this.keys.pause);
+    await this.redis.del(this.keys.paused);
   }
 
   async pauseState(): Promise<PauseState | null> {
-    const raw = await this.redis.get(this.keys.pause);
+    const raw = await this.redis.get(this.keys.paused);
     return raw ? (JSON.parse(raw) as PauseState) : null;
   }
 }

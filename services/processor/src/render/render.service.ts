@@ -41,11 +41,6 @@ export async function cutoutFromQwenOutput(qwenOutput: Buffer): Promise<Cutout> 
   return cutoutRgba(data, mask, info.channels);
 }
 
-export async function cutoutFromPng(png: Buffer): Promise<Cutout> {
-  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
-
 export function cutoutToPng(cutout: Cutout): Promise<Buffer> {
   return sharp(cutout.data, { raw: { width: cutout.width, height: cutout.height, channels: 4 } }).png({ compressionLevel: 6 }).toBuffer();
 }
