@@ -1,5 +1,6 @@
 # One image for every service: the workspace installed once, each service started by its own
-# command (see docker-compose.yml). Services run their TypeScript with tsx, as they do locally.
+# command (see docker-compose.yml): `node --import tsx <entry>`, one process per service, as
+# the local stack and the tests start them.
 FROM node:20-bookworm-slim
 WORKDIR /app
 RUN npm install -g pnpm@10

@@ -10,7 +10,12 @@ import { ensureDatabase, migrate } from '../db/migrate';
  * command and the end-to-end tests both use it, so what the tests run is what a person runs.
  */
 export const ROOT = path.resolve(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+/**
+ * Each service is one Node process with tsx loaded in it (`node --import tsx`), not the tsx
+ * command: that one runs the service as its child, so a SIGKILL would hit only the wrapper
+ * and leave the service running.
+ */
+export const nodeArgs = (entry: string) => ['--import', 'tsx', entry];
 
 export interface StackOptions {
   databaseUrl: string;
@@ -38,7 +43,8 @@ export interface Stack {
   billingUrl: string;
   services: RunningService[];
   env: Record<string, string>;
-  startProcessor(name?: string): Promise<RunningService>;
+  /** Starts one more processor; `env` overrides settings for it alone (a new API key, say). */
+  startProcessor(name?: string, env?: Record<string, string>): Promise<RunningService>;
   stop(): Promise<void>;
 }
 
@@ -94,7 +100,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const services: RunningService[] = [];
   const launch = async (name: string, entry: string, port: number, portVariable: string, extraEnv: Record<string, string> = {}) => {
     const log = createWriteStream(path.join(options.logDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(TSX, [entry], {
+    const child = spawn(process.execPath, nodeArgs(entry), {
       cwd: ROOT,
       env: { ...process.env, ...env, ...extraEnv, [portVariable]: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,10 +125,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   starts.push(launch('billing', 'services/billing/src/main.ts', ports.billing, 'PORT'));
   starts.push(launch('gateway', 'services/gateway/src/main.ts', ports.gateway, 'PORT'));
   let processorCount = 0;
-  const startProcessor = async (name?: string) => {
+  const startProcessor = async (name?: string, processorEnv: Record<string, string> = {}) => {
     processorCount++;
     const port = processorCount === 1 && options.ports?.processor ? options.ports.processor : await freePort();
-    return launch(name ?? `processor-${processorCount}`, 'services/processor/src/main.ts', port, 'PORT');
+    return launch(name ?? `processor-${processorCount}`, 'services/processor/src/main.ts', port, 'PORT', processorEnv);
   };
   for (let index = 0; index < (options.processors ?? 1); index++) starts.push(startProcessor());
   try {

@@ -10,6 +10,10 @@ export function fleetKeys(prefix: string) {
     coolDown: `${prefix}:qwen:cool-down-until`,
     paused: `${prefix}:qwen:paused`,
     throttled: (bullJobId: string) => `${prefix}:qwen:throttled:${bullJobId}`,
+    /** Micro-USD reserved for calls on one UTC day (YYYY-MM-DD), for the daily spend cap. */
+    spend: (day: string) => `${prefix}:qwen:spend:${day}`,
+    /** Held by the image whose call will make the output that identical photos then reuse. */
+    twin: (contentKey: string) => `${prefix}:qwen:twin:${contentKey}`,
   };
 }
 

@@ -11,3 +11,4 @@ export * from './billing-client';
 export * from './shutdown';
 export * from './validation';
 export * from './fleet-keys';
+export * from './thread-pool';

@@ -25,6 +25,10 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       ZIP_MAX_UNPACKED_BYTES: env.int(4 * 1024 * 1024 * 1024, 1024),
       ZIP_MAX_RATIO: env.int(100, 2),
       QWEN_MAX_PER_SECOND: env.number(2, 0.01),
+      // Retries of a picture after a transient failure (500, timeout, network): how many tries
+      // in all and the first backoff delay, doubled at each try, with jitter.
+      IMAGE_ATTEMPTS: env.int(6, 1, 20),
+      IMAGE_RETRY_DELAY_MS: env.int(2000, 10),
       TRUST_PROXY: env.string('loopback'),
       PUBLIC_URL: env.url('http://localhost:8080'),
     },

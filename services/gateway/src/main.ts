@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL);
   const producer = createRedis(config.REDIS_URL, 'producer');
   const subscriber = createRedis(config.REDIS_URL, 'subscriber');
-  const queue = new QueueAdapter(producer, config.QUEUE_PREFIX);
+  const queue = new QueueAdapter(producer, config.QUEUE_PREFIX, { attempts: config.IMAGE_ATTEMPTS, delayMs: config.IMAGE_RETRY_DELAY_MS });
   const hub = new ProgressHub(subscriber, config.QUEUE_PREFIX);
   await hub.start();
   const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);

@@ -6,7 +6,11 @@ import { ImageProcessHandler } from './handlers/image-process.handler';
 import { JobFinalizeHandler } from './handlers/job-finalize.handler';
 import { createProcessorMetrics } from './metrics';
 import { FleetGate } from './qwen/fleet-gate';
+import { loadPrompts } from './qwen/prompts';
+import { QwenOutputService } from './qwen/qwen-output.service';
 import { QwenClient } from './qwen/qwen.client';
+import { SpendGuard } from './qwen/spend-guard';
+import { createRenderPool } from './render/render-pool';
 import { createWorkers, keyFingerprint } from './worker';
 
 async function main(): Promise<void> {
@@ -32,31 +36,51 @@ async function main(): Promise<void> {
   const gate = new FleetGate(commandRedis, config.QUEUE_PREFIX, {
     maxPerSecond: config.QWEN_MAX_PER_SECOND,
     maxInFlight: config.QWEN_MAX_IN_FLIGHT,
-    leaseMs: config.QWEN_TIMEOUT_MS + 5_000,
+    leaseMs: config.QWEN_LEASE_MS,
+    marginMs: config.QWEN_RATE_MARGIN_MS,
   });
-  // A pause set for another API key is lifted by a process started with a new one: that is
-  // how "fix the setting and the jobs resume" works without an operator touching Redis.
+  const pricesMicroUsd = JSON.parse(config.QWEN_PRICES_MICRO_USD) as Record<string, number>;
+  const spend = new SpendGuard(
+    commandRedis,
+    config.QUEUE_PREFIX,
+    { dailyCapMicroUsd: config.QWEN_DAILY_SPEND_CAP_MICRO_USD, priceMicroUsd: pricesMicroUsd[config.QWEN_MODEL] ?? 0 },
+    () => repo.spendTodayMicroUsd(),
+  );
+  // Fixing the setting is what resumes a paused fleet, without an operator touching Redis: a
+  // process started with another API key lifts a provider pause, one started with a cap that
+  // leaves room lifts a spend-cap pause.
   const paused = await gate.pauseState();
-  if (paused && paused.keyFingerprint !== keyFingerprint(config.DASHSCOPE_API_KEY)) {
+  const fingerprint = keyFingerprint(config.DASHSCOPE_API_KEY);
+  if (
+    paused &&
+    ((paused.kind === 'provider' && paused.keyFingerprint !== fingerprint) || (paused.kind === 'spend_cap' && (await spend.roomForOneCall())))
+  ) {
     await gate.resume();
-    logger.info({ previous: paused.reason }, 'lifted the pause set for a previous API key');
+    logger.info({ previous: paused.reason }, 'lifted a pause whose cause this process no longer has');
   }
   const publishProgress = async (jobId: string) => {
     await commandRedis.publish(progressChannel(config.QUEUE_PREFIX, jobId), 'changed');
   };
-  const pricesMicroUsd = JSON.parse(config.QWEN_PRICES_MICRO_USD) as Record<string, number>;
+  const prompts = loadConfigOrExit(() => loadPrompts(config.QWEN_PROMPTS_FILE), (message) => logger.fatal(message));
+  const qwenOutputs = new QwenOutputService({
+    redis: commandRedis, prefix: config.QUEUE_PREFIX, repo, storage, qwen, prompts, gate, spend, metrics, pricesMicroUsd, keyFingerprint: fingerprint, logger,
+  });
 
+  const renderPool = createRenderPool(config.RENDER_THREADS);
   const workers = createWorkers({
     connection: workerRedis,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
-    imageHandler: new ImageProcessHandler({ repo, storage, qwen, gate, billing, metrics, pricesMicroUsd, publishProgress, logger }),
+    imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, billing, metrics, publishProgress, logger }),
     finalizeHandler: new JobFinalizeHandler({ repo, billing, publishProgress, logger }),
     repo,
     billing,
     gate,
     apiKey: config.DASHSCOPE_API_KEY,
     maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,
+    pauseRecheckMs: config.QWEN_PAUSE_RECHECK_MS,
+    lockMs: config.WORKER_LOCK_MS,
+    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     publishProgress,
     logger,
   });
@@ -68,6 +92,9 @@ async function main(): Promise<void> {
         return;
       }
       if (req.url === '/metrics') {
+        metrics.fleetPaused.set((await gate.isPaused().catch(() => false)) ? 1 : 0);
+        const spentToday = await repo.spendTodayMicroUsd().catch(() => null);
+        if (spentToday !== null) metrics.spendToday.set(spentToday);
         res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
         return;
       }
@@ -94,6 +121,7 @@ async function main(): Promise<void> {
       // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
       () => Promise.all([workers.images.close(), workers.jobs.close()]),
       () => new Promise((resolve) => server.close(resolve)),
+      () => renderPool.close(),
       () => pool.end(),
       async () => {
         workerRedis.disconnect();

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { fleetKeys, JobName, QueueName, ledgerReference, type BillingClient, type IORedis, type Logger } from '@masterpost/shared';
 import type { ImagesRepository } from './adapters/images.repository';
-import { PermanentImageError, type ImageProcessHandler } from './handlers/image-process.handler';
+import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import { PermanentImageError } from './image-errors';
 import { FleetPausedError, type FleetGate } from './qwen/fleet-gate';
+import { TwinInFlightError } from './qwen/qwen-output.service';
 import { QwenError } from './qwen/qwen.errors';
 
 /**
@@ -13,8 +15,10 @@ import { QwenError } from './qwen/qwen.errors';
  *   credits are released, no retry.
  * - a "throttle" QwenError (429): the whole fleet cools down and the job goes back to waiting
  *   without using an attempt, up to a cap of throttled tries.
- * - a "pause" QwenError (bad key, unpaid account) or a paused fleet: nothing fails, nothing is
- *   charged; the job waits and the fleet stops calling until the setting is fixed.
+ * - a "pause" QwenError (bad key, unpaid account) or a paused fleet (also the daily spend cap):
+ *   nothing fails, nothing is charged; the job waits and the fleet stops calling until the
+ *   setting is fixed.
+ * - an identical photo's call under way: the job waits a moment and then reuses its output.
  * - anything else: thrown as is, so BullMQ retries with exponential backoff and jitter; on the
  *   last attempt the image fails and its credits are released.
  */
@@ -29,12 +33,16 @@ export interface WorkerDeps {
   gate: FleetGate;
   apiKey: string;
   maxThrottledTries: number;
+  /** How long a job waits before it looks again whether a paused fleet has resumed. */
+  pauseRecheckMs: number;
+  lockMs: number;
+  stalledIntervalMs: number;
   publishProgress: (jobId: string) => Promise<void>;
   logger: Logger;
 }
 
 const COOL_DOWN_MS = 2_000;
-const PAUSE_RECHECK_MS = 30_000;
+const TWIN_WAIT_MS = 2_000;
 
 export function keyFingerprint(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex').slice(0, 12);
@@ -70,13 +78,17 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker 
         if (error instanceof FleetPausedError || (error instanceof QwenError && error.kind === 'pause')) {
           if (error instanceof QwenError) {
             await deps.gate.pause(
-              { reason: `${error.code}: ${error.message}`, code: error.code, keyFingerprint: keyFingerprint(deps.apiKey), since: new Date().toISOString() },
+              { kind: 'provider', reason: `${error.code}: ${error.message}`, code: error.code, keyFingerprint: keyFingerprint(deps.apiKey), since: new Date().toISOString() },
               24 * 3600 * 1000,
             );
             logger.error({ code: error.code }, 'ALERT: DashScope refuses our account or configuration; processing is paused until it is fixed');
           }
           // Back to the delayed set without using an attempt: nothing fails, nothing is charged.
-          await job.moveToDelayed(Date.now() + PAUSE_RECHECK_MS, token);
+          await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token);
+          throw new DelayedError();
+        }
+        if (error instanceof TwinInFlightError) {
+          await job.moveToDelayed(Date.now() + TWIN_WAIT_MS, token);
           throw new DelayedError();
         }
         if (error instanceof QwenError && error.kind === 'throttle') {
@@ -110,8 +122,8 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker 
       // A stalled job (its process died) is picked up by another process; after this many
       // stalls it fails and the job's finalizer settles it.
       maxStalledCount: 3,
-      stalledInterval: 15_000,
-      lockDuration: 60_000,
+      stalledInterval: deps.stalledIntervalMs,
+      lockDuration: deps.lockMs,
     },
   );
 
@@ -121,7 +133,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker 
       if (job.name !== JobName.JobFinalize) throw new UnrecoverableError(`unknown job ${job.name}`);
       return deps.finalizeHandler.handle(job.data);
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 4, maxStalledCount: 5, stalledInterval: 15_000 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 4, maxStalledCount: 5, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
   );
 
   for (const worker of [images, jobs]) {

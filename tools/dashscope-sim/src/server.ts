@@ -3,7 +3,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { DashScopeError, GENERATION_PATH, limits, mimeMatchesFormat, models, type ModelId } from './contract';
-import { whitenBackground } from './model';
+import path from 'node:path';
+import { ThreadPool } from '@masterpost/shared';
+import type { ModelRequest, ModelResult } from './model-thread';
 
 /**
  * A local DashScope: the synchronous qwen-image-edit endpoint, to the letter of
@@ -28,6 +30,8 @@ export interface SimOptions {
   noise: number;
   tolerance: number;
   resultTtlSeconds: number;
+  /** Largest input image accepted, in bytes (the contract's 10 MB unless set lower to provoke a 413). */
+  maxImageBytes: number;
 }
 
 export interface SimStats {
@@ -43,6 +47,12 @@ export interface SimStats {
   resultDownloads: number;
   /** Successful (billed) calls per first-image content hash, to prove nothing was paid twice. */
   billedByImage: Record<string, number>;
+  /**
+   * Billed calls whose client had gone (its process killed) before the answer was sent: the
+   * work was done and, as far as anyone outside Alibaba knows, paid for, but never delivered.
+   */
+  billedUndelivered: number;
+  billedUndeliveredByImage: Record<string, number>;
 }
 
 export const defaultSimOptions: SimOptions = {
@@ -55,6 +65,7 @@ export const defaultSimOptions: SimOptions = {
   noise: 3,
   tolerance: 40,
   resultTtlSeconds: 24 * 3600,
+  maxImageBytes: limits.maxImageBytes,
 };
 
 export interface SimServer {
@@ -69,7 +80,7 @@ export interface SimServer {
 }
 
 function emptyStats(): SimStats {
-  return { requests: 0, accepted: 0, succeeded: 0, throttled: 0, failed: 0, inFlight: 0, maxInFlight: 0, maxPerSecond: 0, resultDownloads: 0, billedByImage: {} };
+  return { requests: 0, accepted: 0, succeeded: 0, throttled: 0, failed: 0, inFlight: 0, maxInFlight: 0, maxPerSecond: 0, resultDownloads: 0, billedByImage: {}, billedUndelivered: 0, billedUndeliveredByImage: {} };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -105,7 +116,7 @@ interface ParsedRequest {
   size?: { width: number; height: number };
 }
 
-async function parseGenerationRequest(raw: Buffer): Promise<ParsedRequest> {
+async function parseGenerationRequest(raw: Buffer, maxImageBytes: number): Promise<ParsedRequest> {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -174,7 +185,7 @@ async function parseGenerationRequest(raw: Buffer): Promise<ParsedRequest> {
     throw new DashScopeError(400, 'InvalidURL', 'The image must be an http(s) URL or a data URI.');
   }
   const image = Buffer.from(dataUri[2]!, 'base64');
-  if (image.length > limits.maxImageBytes) throw new DashScopeError(413, 'BadRequest.TooLarge', 'The input image is larger than 10 MB.');
+  if (image.length > maxImageBytes) throw new DashScopeError(413, 'BadRequest.TooLarge', `The input image is larger than ${Math.round(maxImageBytes / 1024 / 1024)} MB.`);
   let metadata: sharp.Metadata;
   try {
     metadata = await sharp(image).metadata();
@@ -207,6 +218,9 @@ export async function startSim(
   listen: { port?: number; resultPort?: number; host?: string; resultHost?: string } = {},
 ): Promise<SimServer> {
   const options: SimOptions = { ...defaultSimOptions, ...initial };
+  // The model's flood fill is plain JavaScript: on this thread it would delay other requests'
+  // arrival times and make the rate count see bunches that were never sent.
+  const model = new ThreadPool<ModelRequest, ModelResult>(path.join(__dirname, 'model-thread.ts'), 2);
   let stats = emptyStats();
   let acceptedTimes: number[] = [];
   const results = new Map<string, { png: Buffer; expires: number }>();
@@ -276,6 +290,15 @@ export async function startSim(
       return fail(new DashScopeError(429, 'Throttling.RateQuota', 'Requests rate limit exceeded, please try again later.'));
     }
     acceptedTimes.push(now);
+    // A client that dies mid-call (SIGKILL) half-closes or resets its socket; noted here, as the
+    // answer written later into a dead socket would not fail on our side.
+    let clientGone = false;
+    const markGone = () => {
+      clientGone = true;
+    };
+    req.socket.on('end', markGone).on('close', markGone).on('error', markGone);
+    // Kept-alive sockets carry many requests: each one's listeners go when its answer is sent.
+    res.once('finish', () => req.socket.off('end', markGone).off('close', markGone).off('error', markGone));
     stats.accepted++;
     stats.maxPerSecond = Math.max(stats.maxPerSecond, acceptedTimes.length);
     stats.inFlight++;
@@ -285,7 +308,7 @@ export async function startSim(
       let parsed: ParsedRequest;
       try {
         raw = await readBody(req, 20 * 1024 * 1024);
-        parsed = await parseGenerationRequest(raw);
+        parsed = await parseGenerationRequest(raw, options.maxImageBytes);
       } catch (error) {
         stats.failed++;
         return fail(error instanceof DashScopeError ? error : new DashScopeError(400, 'InvalidParameter', 'Bad request.'));
@@ -302,18 +325,23 @@ export async function startSim(
         stats.failed++;
         return fail(new DashScopeError(500, 'InternalError', 'An internal error has occured, please try again later.'));
       }
-      const output = await whitenBackground(parsed.image, {
+      const modelOutput = await model.run({ input: parsed.image, options: {
         noise: options.noise,
         tolerance: options.tolerance,
         // The switch wins over the request: it stands for a model that drifts from what was asked.
-        outputSize: options.outputSize ?? parsed.size,
-      });
+        ...((options.outputSize ?? parsed.size) ? { outputSize: options.outputSize ?? parsed.size } : {}),
+      } });
+      const output = { ...modelOutput, png: Buffer.from(modelOutput.png) };
       const id = randomUUID();
       const expires = Math.floor(Date.now() / 1000) + options.resultTtlSeconds;
       results.set(id, { png: output.png, expires });
       setTimeout(() => results.delete(id), options.resultTtlSeconds * 1000 + 60_000).unref();
       stats.succeeded++;
       stats.billedByImage[parsed.imageHash] = (stats.billedByImage[parsed.imageHash] ?? 0) + 1;
+      if (clientGone || req.socket.destroyed) {
+        stats.billedUndelivered++;
+        stats.billedUndeliveredByImage[parsed.imageHash] = (stats.billedUndeliveredByImage[parsed.imageHash] ?? 0) + 1;
+      }
       const resultPort = (resultServer.address() as AddressInfo).port;
       const resultUrl = `http://${resultHost}:${resultPort}/results/${id}.png?Expires=${expires}&OSSAccessKeyId=sim&Signature=${sign(id, expires)}`;
       return sendJson(res, 200, {
@@ -348,6 +376,7 @@ export async function startSim(
       acceptedTimes = [];
     },
     close: async () => {
+      await model.close();
       apiServer.closeAllConnections();
       resultServer.closeAllConnections();
       await Promise.all([

@@ -43,10 +43,12 @@ export interface ImageRow {
   output_height: number | null;
   shadow_type: string | null;
   compliance: unknown;
+  /** Made from an output this seller already paid for: delivered free. */
+  reused_output: boolean;
 }
 
 const IMAGE_COLUMNS = `id, position, filename, upload_key, source_format, status, error_code, error_message, result_key, cutout_key,
-  output_name, output_format, output_width, output_height, shadow_type, compliance`;
+  output_name, output_format, output_width, output_height, shadow_type, compliance, reused_output`;
 
 export class JobsRepository {
   constructor(private readonly pool: Pool) {}

@@ -14,6 +14,7 @@ export class QueueAdapter {
   constructor(
     connection: IORedis,
     readonly prefix: string,
+    private readonly imageRetry: { attempts: number; delayMs: number } = { attempts: 6, delayMs: 2000 },
   ) {
     this.flows = new FlowProducer({ connection, prefix });
     this.images = new Queue(QueueName.Images, { connection, prefix });
@@ -36,7 +37,12 @@ export class QueueAdapter {
         name: JobName.ImageProcess,
         queueName: process.queue,
         data: process.schema.parse({ jobId, imageId }),
-        opts: { ...process.options, jobId: bullJobId.image(imageId, attemptNonce) },
+        opts: {
+          ...process.options,
+          attempts: this.imageRetry.attempts,
+          backoff: { ...process.options.backoff, delay: this.imageRetry.delayMs },
+          jobId: bullJobId.image(imageId, attemptNonce),
+        },
       })),
     });
   }

@@ -19,6 +19,8 @@ export interface ProgressImage {
   output_name?: string;
   shadow?: string;
   compliance?: unknown;
+  /** False when the picture reused an AI output this seller had already paid for. */
+  charged?: boolean;
 }
 
 export interface Progress {
@@ -117,6 +119,7 @@ export class JobsService {
     const images = await this.deps.jobs.images(jobId);
     const count = (status: ImageRow['status']) => images.filter((image) => image.status === status).length;
     const completed = count('done');
+    const charged = images.filter((image) => image.status === 'done' && !image.reused_output).length;
     const failed = count('failed');
     const cancelled = count('cancelled');
     const ended = completed + failed + cancelled;
@@ -134,7 +137,7 @@ export class JobsService {
       percentage: images.length ? Math.round((ended / images.length) * 100) : 0,
       eta_seconds: queued && remaining > 0 ? Math.ceil(remaining / this.deps.qwenPerSecond + 10) : 0,
       credits_reserved: job.hold_reference && !TERMINAL_JOB_STATUSES.includes(job.status) ? remaining * job.credits_per_image : 0,
-      credits_charged: completed * job.credits_per_image,
+      credits_charged: charged * job.credits_per_image,
       images: images.map((image) => ({
         image_id: image.id,
         filename: image.filename,
@@ -146,6 +149,7 @@ export class JobsService {
               output_name: image.output_name ?? undefined,
               shadow: image.shadow_type ?? undefined,
               compliance: image.compliance,
+              charged: !image.reused_output,
             }
           : {}),
       })),

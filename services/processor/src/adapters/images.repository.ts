@@ -15,6 +15,8 @@ export interface ImageContext {
   settings: JobSettings | null;
   holdReference: string;
   creditsPerImage: number;
+  /** Its stored Qwen output was reused from an earlier paid call for the same photo. */
+  reusedOutput: boolean;
 }
 
 export interface FinishedImage {
@@ -28,6 +30,8 @@ export interface FinishedImage {
   bytes: number;
   shadowType: string;
   compliance: unknown;
+  /** The Qwen output came from an earlier paid call for the same photo: delivered free. */
+  reusedOutput: boolean;
 }
 
 export interface ImageSummary {
@@ -42,9 +46,9 @@ export class ImagesRepository {
     const { rows } = await this.pool.query<{
       image_id: string; job_id: string; user_id: string; filename: string; upload_key: string; content_sha256: string;
       image_status: ImageContext['imageStatus']; job_status: string; pipeline: PipelineId; settings: JobSettings | null;
-      hold_reference: string; credits_per_image: number;
+      hold_reference: string; credits_per_image: number; reused_output: boolean;
     }>(
-      `select i.id as image_id, i.job_id, i.user_id, i.filename, i.upload_key, i.content_sha256, i.status as image_status,
+      `select i.id as image_id, i.job_id, i.user_id, i.filename, i.upload_key, i.content_sha256, i.status as image_status, i.reused_output,
               j.status as job_status, j.pipeline, j.settings, j.hold_reference, j.credits_per_image
          from images i join jobs j on j.id = i.job_id where i.id = $1`,
       [imageId],
@@ -55,6 +59,7 @@ export class ImagesRepository {
       imageId: row.image_id, jobId: row.job_id, userId: row.user_id, filename: row.filename, uploadKey: row.upload_key,
       contentSha256: row.content_sha256, imageStatus: row.image_status, jobStatus: row.job_status, pipeline: row.pipeline,
       settings: row.settings, holdReference: row.hold_reference, creditsPerImage: row.credits_per_image,
+      reusedOutput: row.reused_output,
     };
   }
 
@@ -68,18 +73,18 @@ export class ImagesRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async setQwenKey(imageId: string, qwenKey: string): Promise<void> {
-    await this.pool.query('update images set qwen_key = $2, updated_at = now() where id = $1', [imageId, qwenKey]);
+  async setQwenKey(imageId: string, qwenKey: string, reusedOutput: boolean): Promise<void> {
+    await this.pool.query('update images set qwen_key = $2, reused_output = $3, updated_at = now() where id = $1', [imageId, qwenKey, reusedOutput]);
   }
 
   async markDone(imageId: string, finished: FinishedImage): Promise<boolean> {
     const result = await this.pool.query(
       `update images set status = 'done', qwen_key = $2, cutout_key = $3, result_key = $4, output_name = $5, output_format = $6,
               output_width = $7, output_height = $8, output_bytes = $9, shadow_type = $10, compliance = $11,
-              error_code = null, error_message = null, finished_at = now(), updated_at = now()
+              reused_output = $12, error_code = null, error_message = null, finished_at = now(), updated_at = now()
         where id = $1 and status in ('pending', 'processing')`,
       [imageId, finished.qwenKey, finished.cutoutKey, finished.resultKey, finished.outputName, finished.outputFormat,
-        finished.width, finished.height, finished.bytes, finished.shadowType, JSON.stringify(finished.compliance)],
+        finished.width, finished.height, finished.bytes, finished.shadowType, JSON.stringify(finished.compliance), finished.reusedOutput],
     );
     return (result.rowCount ?? 0) > 0;
   }
@@ -120,12 +125,37 @@ export class ImagesRepository {
 
   async recordQwenCall(call: {
     imageId: string; requestId: string | null; model: string; outcome: string; httpStatus: number | null; errorCode: string | null;
-    latencyMs: number; costMicroUsd: number;
+    latencyMs: number; costMicroUsd: number; resultUrl?: string;
   }): Promise<void> {
     await this.pool.query(
-      `insert into qwen_calls (image_id, request_id, model, outcome, http_status, error_code, latency_ms, cost_micro_usd)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [call.imageId, call.requestId, call.model, call.outcome, call.httpStatus, call.errorCode, call.latencyMs, call.costMicroUsd],
+      `insert into qwen_calls (image_id, request_id, model, outcome, http_status, error_code, latency_ms, cost_micro_usd, result_url)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [call.imageId, call.requestId, call.model, call.outcome, call.httpStatus, call.errorCode, call.latencyMs, call.costMicroUsd, call.resultUrl ?? null],
     );
+  }
+
+  /**
+   * The result URL of a paid call for this image whose picture never reached storage (its
+   * process died between the answer and the download). DashScope keeps it 24 hours; an hour
+   * of margin leaves time to fetch it.
+   */
+  async unclaimedResultUrl(imageId: string, model: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ result_url: string }>(
+      `select result_url from qwen_calls
+        where image_id = $1 and model = $2 and outcome = 'success' and result_url is not null
+          and created_at > now() - interval '23 hours'
+        order by id desc limit 1`,
+      [imageId, model],
+    );
+    return rows[0]?.result_url ?? null;
+  }
+
+  /** Micro-USD spent (or possibly spent) on Qwen since 00:00 UTC today. */
+  async spendTodayMicroUsd(): Promise<number> {
+    const { rows } = await this.pool.query<{ total: string }>(
+      `select coalesce(sum(cost_micro_usd), 0)::text as total from qwen_calls
+        where created_at >= (date_trunc('day', now() at time zone 'utc') at time zone 'utc')`,
+    );
+    return Number(rows[0]?.total ?? 0);
   }
 }

@@ -3,8 +3,8 @@ import { fleetKeys, type IORedis } from '@masterpost/shared';
 
 /**
  * One gate in Redis for every processor process, passed right before each call to DashScope:
- * calls start at least `1000 / maxPerSecond` ms apart (evenly spaced, so no sliding second ever
- * holds more than the limit), at most `maxInFlight` are open at once, and nobody calls while the
+ * calls start at least `(1000 + marginMs) / maxPerSecond` ms apart (evenly spaced, so no sliding
+ * second ever holds more than the limit), at most `maxInFlight` are open at once, and nobody calls while the
  * fleet cools down after a 429 or is paused. In-flight leases expire on their own, so a killed
  * process cannot hold a slot forever.
  */
@@ -34,16 +34,30 @@ if untilMs > current then redis.call('SET', KEYS[1], untilMs, 'PX', tonumber(ARG
 return untilMs - now
 `;
 
+const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
+return 1
+`;
+
 export interface GateSettings {
   maxPerSecond: number;
   maxInFlight: number;
-  /** How long an in-flight lease lives if its holder dies: the call's timeout plus a margin. */
+  /** How long an in-flight lease lives without renewal, so how soon a dead holder's slot frees. */
   leaseMs: number;
-  /** Spacing is stretched by this factor so clock jitter between hosts never crowds a second. */
-  spacingFactor?: number;
+  /**
+   * Slack for what happens between our slot and the provider's clock: a busy event loop, the
+   * network. Calls are spaced (1000 + marginMs) / maxPerSecond apart, so any maxPerSecond + 1
+   * calls span more than a second even when the first was delayed marginMs more than the last.
+   */
+  marginMs: number;
 }
 
 export interface PauseState {
+  /** `provider`: DashScope refuses our key or account; `spend_cap`: today's budget is spent. */
+  kind: 'provider' | 'spend_cap';
   reason: string;
   code: string;
   keyFingerprint: string;
@@ -62,7 +76,7 @@ export class FleetGate {
   }
 
   get intervalMs(): number {
-    return Math.ceil((1000 / this.settings.maxPerSecond) * (this.settings.spacingFactor ?? 1.02));
+    return Math.ceil((1000 + this.settings.marginMs) / this.settings.maxPerSecond);
   }
 
   /** Waits for a slot; returns the lease to give back with `release`. Throws when paused. */
@@ -88,8 +102,25 @@ export class FleetGate {
     }
   }
 
+  /**
+   * Keeps a lease alive while its call runs. Leases are short so that a killed process frees
+   * its slots within `leaseMs`, not after a whole call timeout; a live one renews its own.
+   */
+  keepAlive(lease: string): () => void {
+    const timer = setInterval(() => {
+      void this.redis.eval(RENEW, 1, this.keys.inFlight, lease, String(this.settings.leaseMs)).catch(() => undefined);
+    }, Math.max(250, Math.floor(this.settings.leaseMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   async release(lease: string): Promise<void> {
     await this.redis.zrem(this.keys.inFlight, lease);
+  }
+
+  /** True when calls are paused; checked before any costly preparation of a job. */
+  async isPaused(): Promise<boolean> {
+    return (await this.redis.exists(this.keys.paused)) === 1;
   }
 
   /** After a 429: every process waits `ms` before its next call. */

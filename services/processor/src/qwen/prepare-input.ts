@@ -26,13 +26,18 @@ export function fitIntoQwenBounds(width: number, height: number, maxSide = INPUT
   return fitted;
 }
 
-export async function prepareQwenInput(original: Buffer, maxSide = INPUT_LIMITS.maxSide): Promise<PreparedInput> {
+/**
+ * `scale` below 1 makes the picture that much smaller than it would otherwise be sent (after a
+ * 413), never below the provider's smallest side.
+ */
+export async function prepareQwenInput(original: Buffer, scale = 1, maxSide = INPUT_LIMITS.maxSide): Promise<PreparedInput> {
   const oriented = sharp(original, { failOn: 'error', animated: false, limitInputPixels: 100_000_000 }).rotate();
   const metadata = await sharp(original, { animated: false }).metadata();
   const rotated = (metadata.orientation ?? 1) >= 5;
   const width = rotated ? (metadata.height ?? 0) : (metadata.width ?? 0);
   const height = rotated ? (metadata.width ?? 0) : (metadata.height ?? 0);
-  const target = fitIntoQwenBounds(width, height, maxSide);
+  const fitted = fitIntoQwenBounds(width, height, maxSide);
+  const target = scale < 1 ? fitIntoQwenBounds(Math.round(fitted.width * scale), Math.round(fitted.height * scale), maxSide) : fitted;
   for (const quality of [92, 85, 75]) {
     const bytes = await oriented
       .clone()
@@ -44,5 +49,5 @@ export async function prepareQwenInput(original: Buffer, maxSide = INPUT_LIMITS.
     // base64 grows the payload by a third; the limit applies to what is sent.
     if (Math.ceil(bytes.length / 3) * 4 <= INPUT_LIMITS.maxEncodedBytes) return { bytes, mime: 'image/jpeg', ...target };
   }
-  return prepareQwenInput(original, Math.round(maxSide * 0.7));
+  return prepareQwenInput(original, scale, Math.round(maxSide * 0.7));
 }

@@ -27,6 +27,7 @@ export class QwenError extends Error {
     if (this.code === 'DataInspectionFailed' || this.code === 'InvalidParameter.DataInspection') {
       return 'The AI provider refused this photo under its content rules. It was not charged.';
     }
+    if (this.kind === 'shrink') return 'This photo is too large for the AI provider, even made smaller. It was not charged.';
     if (this.kind === 'fail') return 'The AI provider could not process this photo. It was not charged.';
     return 'The AI provider kept failing on this photo. It was not charged.';
   }

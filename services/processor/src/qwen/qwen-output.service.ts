@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { fleetKeys, storageKey, type IORedis, type Logger, type Storage } from '@masterpost/shared';
+import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
+import { PermanentImageError } from '../image-errors';
+import type { ProcessorMetrics } from '../metrics';
+import { FleetPausedError, type FleetGate, type PauseState } from './fleet-gate';
+import { prepareQwenInput, UnusableInputError } from './prepare-input';
+import type { Prompt, PromptBook } from './prompts';
+import type { QwenClient } from './qwen.client';
+import { QwenError } from './qwen.errors';
+import { msUntilNextUtcDay, type SpendGuard } from './spend-guard';
+
+/**
+ * Gets Qwen's output for an image while paying for it at most once. In order, it takes:
+ * 1. the output already stored for this image (a retry, or a job taken over after a crash);
+ * 2. the output stored for the same photo, preset prompt and model by this seller before;
+ * 3. the result URL of a paid call whose process died before downloading it;
+ * 4. only then, a new call: through the spend cap and the fleet's rate gate.
+ * Identical photos processed at the same time wait for the first one's call instead of paying
+ * for their own (the "twin" lock).
+ */
+export interface QwenOutputDeps {
+  redis: IORedis;
+  prefix: string;
+  repo: ImagesRepository;
+  storage: Storage;
+  qwen: QwenClient;
+  prompts: PromptBook;
+  gate: FleetGate;
+  spend: SpendGuard;
+  metrics: ProcessorMetrics;
+  pricesMicroUsd: Record<string, number>;
+  keyFingerprint: string;
+  logger: Logger;
+}
+
+export interface QwenOutput {
+  key: string;
+  /** Made by an earlier paid call for the same photo: the seller is not charged again. */
+  reused: boolean;
+}
+
+/** An identical photo's call is under way; this image waits for its output. */
+export class TwinInFlightError extends Error {
+  constructor() {
+    super('an identical photo is being processed; waiting for its result');
+    this.name = 'TwinInFlightError';
+  }
+}
+
+/** Qwen's output depends on the photo, the model and the preset's prompt, nothing else. */
+export function qwenCacheKey(contentSha256: string, model: string, pipeline: string, promptVersion: string): string {
+  return createHash('sha256').update(`${contentSha256}\n${model}\n${pipeline}\n${promptVersion}`).digest('hex');
+}
+
+/** Qwen output size: the input's aspect, longest side 2048 (the most the models give), sides 512..2048. */
+export function requestedOutputSize(width: number, height: number): { width: number; height: number } {
+  const clamp = (value: number) => Math.max(512, Math.min(2048, Math.round(value)));
+  return width >= height ? { width: 2048, height: clamp((2048 * height) / width) } : { width: clamp((2048 * width) / height), height: 2048 };
+}
+
+export class QwenOutputService {
+  constructor(private readonly deps: QwenOutputDeps) {}
+
+  private get price(): number {
+    return this.deps.pricesMicroUsd[this.deps.qwen.model] ?? 0;
+  }
+
+  async obtain(context: ImageContext): Promise<QwenOutput> {
+    const { storage, repo, gate } = this.deps;
+    const key = storageKey.qwenOutput(context.jobId, context.imageId);
+    if (await storage.exists(key)) return { key, reused: context.reusedOutput };
+
+    const prompt = this.deps.prompts(context.pipeline);
+    const contentKey = qwenCacheKey(context.contentSha256, this.deps.qwen.model, context.pipeline, prompt.version);
+    const cacheKey = storageKey.qwenCache(context.userId, contentKey);
+    if (await this.copyFromCache(cacheKey, key, context.imageId)) return { key, reused: true };
+    // Checked before the input is prepared, so paused jobs cost nothing while they wait.
+    if (await gate.isPaused()) throw new FleetPausedError(await gate.pauseState());
+
+    const twinKey = fleetKeys(this.deps.prefix).twin(`${context.userId}:${contentKey}`);
+    await this.claimTwin(twinKey, context.imageId);
+    try {
+      // The twin that held the claim may have stored the output a moment ago.
+      if (await this.copyFromCache(cacheKey, key, context.imageId)) return { key, reused: true };
+      const output = (await this.fetchUnclaimedResult(context)) ?? (await this.callShrinkingOnce(context, prompt));
+      await storage.put(key, output);
+      await storage.put(cacheKey, output);
+      await repo.setQwenKey(context.imageId, key, false);
+      return { key, reused: false };
+    } finally {
+      await this.deps.redis.eval(RELEASE_TWIN, 1, twinKey, context.imageId).catch(() => undefined);
+    }
+  }
+
+  private async copyFromCache(cacheKey: string, key: string, imageId: string): Promise<boolean> {
+    if (!(await this.deps.storage.exists(cacheKey))) return false;
+    await this.deps.storage.put(key, await this.deps.storage.get(cacheKey));
+    await this.deps.repo.setQwenKey(imageId, key, true);
+    return true;
+  }
+
+  private async claimTwin(twinKey: string, imageId: string): Promise<void> {
+    const ttlMs = this.deps.qwen.options.timeoutMs + 30_000;
+    const claimed = await this.deps.redis.set(twinKey, imageId, 'PX', ttlMs, 'NX');
+    if (claimed === 'OK') return;
+    // A claim of this very image survives its crashed previous attempt: carry on with it.
+    if ((await this.deps.redis.get(twinKey)) !== imageId) throw new TwinInFlightError();
+  }
+
+  private async fetchUnclaimedResult(context: ImageContext): Promise<Buffer | null> {
+    const url = await this.deps.repo.unclaimedResultUrl(context.imageId, this.deps.qwen.model);
+    if (!url) return null;
+    try {
+      const output = await this.deps.qwen.download(url);
+      this.deps.logger.info({ imageId: context.imageId }, 'recovered a paid result left by a stopped process');
+      return output;
+    } catch (error) {
+      this.deps.logger.warn({ imageId: context.imageId, err: (error as Error).message }, 'a paid result could not be recovered; calling again');
+      return null;
+    }
+  }
+
+  /** A 413 (the provider found the input too large): sent once more, shrunk; a second 413 fails the picture. */
+  private async callShrinkingOnce(context: ImageContext, prompt: Prompt): Promise<Buffer> {
+    try {
+      return await this.call(context, prompt);
+    } catch (error) {
+      if (!(error instanceof QwenError && error.kind === 'shrink')) throw error;
+      this.deps.logger.warn({ imageId: context.imageId }, 'DashScope found the input too large; sending it once more, smaller');
+      return this.call(context, prompt, SHRINK_FACTOR);
+    }
+  }
+
+  private async call(context: ImageContext, prompt: Prompt, shrinkBy = 1): Promise<Buffer> {
+    const { qwen, gate, spend, repo, metrics } = this.deps;
+    let input;
+    try {
+      input = await prepareQwenInput(await this.deps.storage.get(context.uploadKey), shrinkBy);
+    } catch (error) {
+      if (error instanceof UnusableInputError) throw new PermanentImageError('unusable_image', error.message);
+      throw error;
+    }
+
+    const lease = await gate.acquire();
+    const stopKeepAlive = gate.keepAlive(lease);
+    const started = Date.now();
+    try {
+      const reservation = await spend.reserve();
+      if (!reservation.ok) throw await this.pauseForSpendCap(reservation.spentMicroUsd);
+      let result;
+      try {
+        result = await qwen.edit({
+          image: input.bytes,
+          mime: input.mime,
+          prompt: prompt.text,
+          negativePrompt: prompt.negative,
+          size: requestedOutputSize(input.width, input.height),
+        });
+      } catch (error) {
+        if (error instanceof QwenError) {
+          metrics.qwenCalls.inc({ outcome: error.kind });
+          if (error.kind === 'throttle') metrics.qwenThrottled.inc();
+          const cost = error.possiblyBilled ? this.price : 0;
+          if (!error.possiblyBilled) await reservation.release();
+          await repo.recordQwenCall({
+            imageId: context.imageId, requestId: error.requestId, model: qwen.model, outcome: error.possiblyBilled ? 'timeout' : error.kind,
+            httpStatus: error.httpStatus, errorCode: error.code, latencyMs: Date.now() - started, costMicroUsd: cost,
+          });
+          metrics.qwenSpend.inc(cost);
+        } else {
+          await reservation.release();
+        }
+        throw error;
+      }
+      metrics.qwenCalls.inc({ outcome: 'success' });
+      metrics.qwenLatency.observe((Date.now() - started) / 1000);
+      metrics.qwenSpend.inc(this.price);
+      // Recorded with its result URL before the download: if this process dies now, the
+      // next one fetches this paid result instead of paying again.
+      await repo.recordQwenCall({
+        imageId: context.imageId, requestId: result.requestId, model: qwen.model, outcome: 'success', httpStatus: 200, errorCode: null,
+        latencyMs: Date.now() - started, costMicroUsd: this.price, resultUrl: result.resultUrl,
+      });
+      return await qwen.download(result.resultUrl);
+    } finally {
+      stopKeepAlive();
+      await gate.release(lease);
+    }
+  }
+
+  private async pauseForSpendCap(spentMicroUsd: number): Promise<FleetPausedError> {
+    const dollars = (microUsd: number) => `$${(microUsd / 1e6).toFixed(2)}`;
+    const state: PauseState = {
+      kind: 'spend_cap',
+      code: 'DailySpendCap',
+      reason: `the daily AI spend cap of ${dollars(this.deps.spend.capMicroUsd)} is reached (${dollars(spentMicroUsd)} spent today); calls resume at 00:00 UTC or when the cap is raised`,
+      keyFingerprint: this.deps.keyFingerprint,
+      since: new Date().toISOString(),
+    };
+    await this.deps.gate.pause(state, msUntilNextUtcDay(new Date()));
+    this.deps.logger.error({ spentMicroUsd, capMicroUsd: this.deps.spend.capMicroUsd }, 'ALERT: daily AI spend cap reached; processing is paused');
+    return new FleetPausedError(state);
+  }
+}
+
+const SHRINK_FACTOR = 0.6;
+
+const RELEASE_TWIN = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
