@@ -1,4 +1,5 @@
 import AdmZip from 'adm-zip';
+import Stripe from 'stripe';
 import request from 'supertest';
 import { getBinary, inspectPicture, productPhoto, zipOf } from './fixtures';
 import { readEvents, startTestStack, type TestStack } from './harness';
@@ -10,10 +11,12 @@ import { readEvents, startTestStack, type TestStack } from './harness';
  */
 jest.setTimeout(180_000);
 
+const WEBHOOK_SECRET = 'whsec_e2e_secret';
+
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { SIGNUP_CREDITS: '30' } });
+  stack = await startTestStack({ env: { SIGNUP_CREDITS: '30', STRIPE_SECRET_KEY: 'sk_test_not_called_here', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
 });
 
 afterAll(async () => {
@@ -102,4 +105,23 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
   const balance = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
   expect(balance.body).toEqual({ balance: 15, reserved: 0, available: 15 });
   expect(stack.sim.stats.succeeded).toBe(5);
+});
+
+test('a seller buys a pack: Stripe\'s signed event reaches billing through the public webhook path, credited once', async () => {
+  const api = request(stack.gatewayUrl);
+  const registered = await api.post('/auth/register').send({ email: 'buyer@example.com', password: 'correct horse battery' }).expect(201);
+  const token = registered.body.access_token as string;
+  const userId = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).sub;
+  const body = JSON.stringify({
+    id: 'evt_e2e_1', object: 'event', type: 'checkout.session.completed', created: Math.floor(Date.now() / 1000), livemode: false,
+    data: { object: { id: 'cs_test_e2e', object: 'checkout.session', payment_status: 'paid', amount_total: 1000, payment_intent: 'pi_e2e',
+      metadata: { user_id: userId, pack_id: 'pro' } } },
+  });
+  const stripe = new Stripe('sk_test_unused');
+  for (let delivery = 0; delivery < 2; delivery++) {
+    const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET });
+    await api.post('/payments/webhook').set('content-type', 'application/json').set('stripe-signature', header).send(body).expect(200);
+  }
+  await api.post('/payments/webhook').set('content-type', 'application/json').set('stripe-signature', 't=1,v1=forged').send(body).expect(400);
+  expect((await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200)).body).toEqual({ balance: 130, reserved: 0, available: 130 });
 });

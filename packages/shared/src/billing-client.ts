@@ -6,7 +6,7 @@ import { isErrorBody } from './errors';
  * change credits only through this client; every call carries a unique reference, so a
  * retried call after a timeout changes nothing the second time.
  */
-export type HoldStatus = 'held' | 'duplicate' | 'insufficient';
+export type HoldStatus = 'held' | 'duplicate' | 'insufficient' | 'in_debt';
 export type SettleStatus = 'applied' | 'duplicate' | 'hold_closed' | 'hold_missing';
 
 export type LedgerState = CreditBalance;
@@ -24,6 +24,8 @@ export interface GrantResult extends LedgerState {
 export interface HistoryItem {
   id: string;
   delta: number;
+  /** Change of what the seller owes (a reversal beyond the balance, or a purchase paying it). */
+  owed_delta?: number;
   kind: string;
   reference: string;
   description: string;

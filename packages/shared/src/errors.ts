@@ -12,6 +12,7 @@ export const ErrorCode = {
   NotFound: 'not_found',
   EmailTaken: 'email_taken',
   InsufficientCredits: 'insufficient_credits',
+  AccountInDebt: 'account_in_debt',
   AlreadyProcessing: 'already_processing',
   NotFinished: 'not_finished',
   NoImages: 'no_images',

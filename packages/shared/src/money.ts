@@ -31,4 +31,6 @@ export interface CreditBalance {
   balance: number;
   reserved: number;
   available: number;
+  /** Present only when a refund or dispute took back more than was left: new work waits until it is paid. */
+  owed?: number;
 }

@@ -30,7 +30,7 @@ export function buildBillingApp(deps: BillingDeps): express.Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
   });
   // The webhook needs the raw body, so it is mounted before the JSON parser.
-  app.use(webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.webhookSecret, webhooks: new WebhookService(deps.ledger, deps.packs) }));
+  app.use(webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.webhookSecret, webhooks: new WebhookService(deps.ledger, deps.packs, deps.logger), logger: deps.logger }));
   app.use(express.json({ limit: '100kb' }));
   app.use(
     '/internal',

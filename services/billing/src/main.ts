@@ -1,7 +1,8 @@
 import { createLogger, createPool, handleShutdown, loadConfigOrExit } from '@masterpost/shared';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
-import { PgLedgerStore } from './ledger/ledger.repository';
+import { LedgerStore } from './ledger/ledger.repository';
+import { createSupabaseClient, PgFunctions, SupabaseFunctions } from './ledger/sql-functions';
 import { parsePacks } from './packs';
 import { createStripeClient } from './stripe/checkout.service';
 
@@ -9,7 +10,10 @@ async function main(): Promise<void> {
   const logger = createLogger('billing');
   const config = loadConfigOrExit(loadBillingConfig, (message) => logger.fatal(message));
   const pool = createPool(config.DATABASE_URL);
-  const ledger = new PgLedgerStore(pool);
+  // On Supabase the same SQL functions are called through PostgREST with the service role key.
+  const supabase = config.SUPABASE_URL ? createSupabaseClient(config.SUPABASE_URL, config.SUPABASE_SERVICE_ROLE_KEY ?? '') : null;
+  const ledger = new LedgerStore(supabase ? new SupabaseFunctions(supabase) : new PgFunctions(pool));
+  if (supabase) logger.info({ url: config.SUPABASE_URL }, 'ledger functions are called through Supabase');
   const stripe = config.STRIPE_SECRET_KEY ? createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE) : null;
   const app = buildBillingApp({
     ledger,

@@ -1,23 +1,46 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createPool, type Pool } from '@masterpost/shared';
 import { dropDatabase, ensureDatabase, migrate } from '../../../db/migrate';
-import { PgLedgerStore } from '../src/ledger/ledger.repository';
+import { LedgerStore } from '../src/ledger/ledger.repository';
+import { createSupabaseClient, PgFunctions, SupabaseFunctions } from '../src/ledger/sql-functions';
+import { startPostgrestStandIn } from './postgrest-stand-in';
 
-/** The ledger's SQL functions on a real Postgres: races, repeats and expiry. */
+/**
+ * The ledger's SQL functions on a real Postgres: races, repeats and expiry, reached both ways
+ * billing can reach them: a Postgres connection, and Supabase's rpc (supabase-js against a
+ * PostgREST stand-in that runs the same functions in the same database).
+ */
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/mp_ledger_${randomBytes(4).toString('hex')}`;
+const SERVICE_KEY = 'service-role-key-for-tests';
 let pool: Pool;
-let ledger: PgLedgerStore;
+let postgrest: Awaited<ReturnType<typeof startPostgrestStandIn>>;
+const transports: Record<'postgres' | 'supabase', LedgerStore | undefined> = { postgres: undefined, supabase: undefined };
 
 beforeAll(async () => {
   await ensureDatabase(databaseUrl);
   await migrate(databaseUrl);
   pool = createPool(databaseUrl, { max: 25 });
-  ledger = new PgLedgerStore(pool);
+  postgrest = await startPostgrestStandIn(pool, SERVICE_KEY);
+  transports.postgres = new LedgerStore(new PgFunctions(pool));
+  transports.supabase = new LedgerStore(new SupabaseFunctions(createSupabaseClient(postgrest.url, SERVICE_KEY)));
 });
 
 afterAll(async () => {
+  await postgrest.close();
   await pool.end();
   await dropDatabase(databaseUrl);
+});
+
+test('the Supabase path really goes through rpc', async () => {
+  const before = postgrest.calls.length;
+  await transports.supabase!.account(randomUUID());
+  expect(postgrest.calls.slice(before)).toEqual(['ledger_account']);
+});
+
+describe.each(['postgres', 'supabase'] as const)('through %s', (transport) => {
+let ledger: LedgerStore;
+beforeAll(() => {
+  ledger = transports[transport]!;
 });
 
 test('twenty concurrent holds of 3 against 10 available: exactly three succeed, available never negative', async () => {
@@ -74,4 +97,5 @@ test('movements are append-only', async () => {
   const user = randomUUID();
   await ledger.grant(user, 1, 'signup', `signup:${user}`, 'trial');
   await expect(pool.query('delete from credit_movements where user_id = $1', [user])).rejects.toThrow(/append-only/);
+});
 });

@@ -7,6 +7,7 @@ import type { ProgressHub } from './adapters/progress-hub';
 import type { QueueAdapter } from './adapters/queue.adapter';
 import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
+import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
 import { requireUser } from './middleware/auth.middleware';
 import { adminRoutes } from './routes/admin.routes';
 import { authRoutes } from './routes/auth.routes';
@@ -49,6 +50,8 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(opsRoutes({ registry, checks: deps.checks }));
   app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], adminEmails: config.ADMIN_EMAILS, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
   app.use(express.static(path.join(__dirname, 'public'), { index: 'index.html', maxAge: 0 }));
+  // Before the JSON parser: Stripe's signature covers the raw body.
+  app.use(stripeWebhookRoutes({ billingUrl: config.BILLING_URL }));
   app.use(express.json({ limit: '200kb' }));
 
   const jobsService = new JobsService({

@@ -21,7 +21,7 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       QWEN_MAX_PER_SECOND: env.number(2, 0.01, 1000),
       QWEN_MAX_IN_FLIGHT: env.int(2, 1, 1000),
       // Slack, in ms a second, between our rate gate and the provider's count (see FleetGate).
-      QWEN_RATE_MARGIN_MS: env.int(150, 0, 1000),
+      QWEN_RATE_MARGIN_MS: env.int(250, 0, 1000),
       QWEN_TIMEOUT_MS: env.int(120_000, 1000),
       QWEN_RESULT_MAX_BYTES: env.int(40 * 1024 * 1024, 1024),
       QWEN_PROMPTS_FILE: env.string(DEFAULT_PROMPTS_FILE),

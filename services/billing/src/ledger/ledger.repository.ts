@@ -1,87 +1,101 @@
-import { queryWithRetry, type HistoryItem, type HoldStatus, type LedgerState, type Pool, type SettleStatus } from '@masterpost/shared';
+import type { HistoryItem, HoldStatus, LedgerState, SettleStatus } from '@masterpost/shared';
+import type { SqlFunctions } from './sql-functions';
 
 /**
  * The ledger as billing's code sees it. Every method is one call of a SQL function of
- * db/migrations/002_ledger.sql, so the Postgres and Supabase paths run the same logic.
+ * db/migrations (one transaction each), reached through Postgres or Supabase alike.
  */
-export interface LedgerStore {
-  account(userId: string): Promise<LedgerState>;
-  grant(userId: string, amount: number, kind: string, reference: string, description: string): Promise<LedgerState & { applied: boolean }>;
-  hold(userId: string, amount: number, reference: string, ttlSeconds: number, description: string): Promise<LedgerState & { status: HoldStatus }>;
-  settle(holdReference: string, kind: 'capture' | 'release', amount: number | null, reference: string, description: string): Promise<{ status: SettleStatus; amount: number }>;
-  expireHolds(): Promise<Array<{ reference: string; released: number }>>;
-  history(userId: string, limit: number, beforeId?: string): Promise<HistoryItem[]>;
-}
-
-type BalanceRow = { balance: string; reserved: string };
+type Amount = string | number;
+type BalanceRow = { balance: Amount; reserved: Amount; debt?: Amount };
 
 function toState(row: BalanceRow | undefined): LedgerState {
   const balance = Number(row?.balance ?? 0);
   const reserved = Number(row?.reserved ?? 0);
-  return { balance, reserved, available: balance - reserved };
+  const owed = Number(row?.debt ?? 0);
+  return { balance, reserved, available: balance - reserved, ...(owed > 0 ? { owed } : {}) };
 }
 
-export class PgLedgerStore implements LedgerStore {
-  constructor(private readonly pool: Pool) {}
+export interface CheckoutFacts {
+  eventId: string;
+  type: string;
+  paymentKey: string;
+  sessionId: string;
+  userId: string;
+  packId: string;
+  credits: number;
+  amountCents: number;
+  paid: boolean;
+  failed: boolean;
+  description: string;
+}
+
+export class LedgerStore {
+  constructor(private readonly sql: SqlFunctions) {}
 
   async account(userId: string): Promise<LedgerState> {
-    const rows = await queryWithRetry<BalanceRow>(this.pool, 'select * from ledger_account($1)', [userId]);
-    return toState(rows[0]);
+    return toState((await this.sql.rows<BalanceRow>('ledger_account', { p_user: userId }))[0]);
   }
 
-  async grant(userId: string, amount: number, kind: string, reference: string, description: string) {
-    const rows = await queryWithRetry<BalanceRow & { applied: boolean }>(
-      this.pool,
-      'select * from ledger_grant($1, $2, $3, $4, $5)',
-      [userId, amount, kind, reference, description],
-    );
-    return { ...toState(rows[0]), applied: rows[0]?.applied === true };
+  async grant(userId: string, amount: number, kind: string, reference: string, description: string): Promise<LedgerState & { applied: boolean }> {
+    const rows = await this.sql.rows<BalanceRow & { applied: boolean }>('ledger_grant', {
+      p_user: userId, p_amount: amount, p_kind: kind, p_reference: reference, p_description: description,
+    });
+    return { ...(await this.account(userId)), applied: rows[0]?.applied === true };
   }
 
-  async hold(userId: string, amount: number, reference: string, ttlSeconds: number, description: string) {
-    const rows = await queryWithRetry<BalanceRow & { status: HoldStatus }>(
-      this.pool,
-      'select * from ledger_hold($1, $2, $3, $4, $5)',
-      [userId, amount, reference, ttlSeconds, description],
-    );
+  async hold(userId: string, amount: number, reference: string, ttlSeconds: number, description: string): Promise<LedgerState & { status: HoldStatus }> {
+    const rows = await this.sql.rows<{ status: HoldStatus }>('ledger_hold', {
+      p_user: userId, p_amount: amount, p_reference: reference, p_ttl_seconds: ttlSeconds, p_description: description,
+    });
     const row = rows[0];
     if (!row) throw new Error('ledger_hold returned nothing');
-    return { ...toState(row), status: row.status };
+    return { ...(await this.account(userId)), status: row.status };
   }
 
-  async settle(holdReference: string, kind: 'capture' | 'release', amount: number | null, reference: string, description: string) {
-    const rows = await queryWithRetry<{ status: SettleStatus; amount: string }>(
-      this.pool,
-      'select * from ledger_settle($1, $2, $3, $4, $5)',
-      [holdReference, kind, amount, reference, description],
-    );
+  async settle(holdReference: string, kind: 'capture' | 'release', amount: number | null, reference: string, description: string): Promise<{ status: SettleStatus; amount: number }> {
+    const rows = await this.sql.rows<{ status: SettleStatus; amount: Amount }>('ledger_settle', {
+      p_hold_reference: holdReference, p_kind: kind, p_amount: amount, p_reference: reference, p_description: description,
+    });
     const row = rows[0];
     if (!row) throw new Error('ledger_settle returned nothing');
     return { status: row.status, amount: Number(row.amount) };
   }
 
-  async expireHolds() {
-    const rows = await queryWithRetry<{ reference: string; released: string }>(this.pool, 'select * from ledger_expire_holds()', []);
-    return rows.map((row) => ({ reference: row.reference, released: Number(row.released) }));
+  async expireHolds(): Promise<Array<{ reference: string; released: number }>> {
+    const rows = await this.sql.rows<{ reference: string; released: Amount }>('ledger_expire_holds', {});
+    return rows.filter((row) => row.reference !== null).map((row) => ({ reference: row.reference, released: Number(row.released) }));
   }
 
+  /** What changed the seller's balance or debt, newest first. */
   async history(userId: string, limit: number, beforeId?: string): Promise<HistoryItem[]> {
-    // Holds and releases move reserved credits, not the balance: the seller's history lists
-    // what changed their balance. Reservations show in `reserved` on the balance endpoint.
-    const rows = await queryWithRetry<{ id: string; delta: string; kind: string; reference: string; description: string; created_at: Date }>(
-      this.pool,
-      `select id, delta, kind, reference, description, created_at from credit_movements
-        where user_id = $1 and delta <> 0 and ($2::bigint is null or id < $2::bigint)
-        order by id desc limit $3`,
-      [userId, beforeId ?? null, limit],
+    const rows = await this.sql.rows<{ id: Amount; delta: Amount; debt_delta: Amount; kind: string; reference: string; description: string; created_at: Date | string }>(
+      'ledger_history',
+      { p_user: userId, p_limit: limit, p_before: beforeId ?? null },
     );
     return rows.map((row) => ({
       id: String(row.id),
       delta: Number(row.delta),
+      ...(Number(row.debt_delta) !== 0 ? { owed_delta: Number(row.debt_delta) } : {}),
       kind: row.kind,
       reference: row.reference,
       description: row.description,
-      created_at: row.created_at.toISOString(),
+      created_at: new Date(row.created_at).toISOString(),
     }));
+  }
+
+  applyCheckout(facts: CheckoutFacts): Promise<string> {
+    return this.sql.value<string>('stripe_apply_checkout', {
+      p_event_id: facts.eventId, p_type: facts.type, p_payment_key: facts.paymentKey, p_session_id: facts.sessionId,
+      p_user: facts.userId, p_pack: facts.packId, p_credits: facts.credits, p_amount_cents: facts.amountCents,
+      p_paid: facts.paid, p_failed: facts.failed, p_description: facts.description,
+    });
+  }
+
+  applyRefund(eventId: string, type: string, paymentKey: string, amountRefundedCents: number): Promise<string> {
+    return this.sql.value<string>('stripe_apply_refund', { p_event_id: eventId, p_type: type, p_payment_key: paymentKey, p_amount_refunded: amountRefundedCents });
+  }
+
+  applyDispute(eventId: string, type: string, paymentKey: string, status: string): Promise<string> {
+    return this.sql.value<string>('stripe_apply_dispute', { p_event_id: eventId, p_type: type, p_payment_key: paymentKey, p_status: status });
   }
 }

@@ -1,10 +1,14 @@
 import express, { Router } from 'express';
 import type Stripe from 'stripe';
-import { AppError, ErrorCode } from '@masterpost/shared';
+import { AppError, ErrorCode, type Logger } from '@masterpost/shared';
 import type { WebhookService } from '../stripe/webhook.service';
 
 /** Stripe signs the raw bytes: the body must reach `constructEvent` exactly as sent. */
-export function webhookRoutes(deps: { stripe: Stripe | null; webhookSecret: string | undefined; webhooks: WebhookService }): Router {
+/**
+ * Verified events are applied before the answer: an error (Postgres down) answers 5xx, and
+ * Stripe delivers the event again later, when it is applied once.
+ */
+export function webhookRoutes(deps: { stripe: Stripe | null; webhookSecret: string | undefined; webhooks: WebhookService; logger: Logger }): Router {
   const router = Router();
   router.post('/payments/webhook', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
     if (!deps.stripe || !deps.webhookSecret) {
@@ -20,8 +24,9 @@ export function webhookRoutes(deps: { stripe: Stripe | null; webhookSecret: stri
     } catch {
       throw new AppError(400, 'invalid_signature', 'the Stripe signature does not match this body, or is too old');
     }
-    await deps.webhooks.apply(event);
-    res.json({ received: true });
+    const outcome = await deps.webhooks.apply(event);
+    deps.logger.info({ eventId: event.id, type: event.type, outcome }, 'stripe event');
+    res.json({ received: true, outcome });
   });
   return router;
 }

@@ -1,37 +1,73 @@
 import type Stripe from 'stripe';
-import type { Pack } from '@masterpost/shared';
+import type { Logger, Pack } from '@masterpost/shared';
 import type { LedgerStore } from '../ledger/ledger.repository';
 
 /**
- * Applies verified Stripe events to the ledger. Each grant is keyed by the Checkout Session id,
- * so a redelivered event, or `completed` followed by `async_payment_succeeded`, grants once.
- * The number of credits comes from our pack table, never from a client-supplied field.
+ * Applies verified Stripe events to the ledger. Each event is one SQL function call (one
+ * transaction) that records the event id and its effect together, so a redelivery, or five at
+ * once, changes nothing after the first. Events only add facts to their payment's row (paid,
+ * cumulative refund, dispute state) and the credits are recomputed from the facts: any order
+ * of arrival ends in the same state. Credits come from our pack table, never from the event.
  */
+export type WebhookOutcome = 'granted' | 'recorded' | 'duplicate' | 'ignored';
+
+const idOf = (value: string | { id: string } | null | undefined): string | null => (typeof value === 'string' ? value : (value?.id ?? null));
+
 export class WebhookService {
   constructor(
     private readonly ledger: LedgerStore,
     private readonly packs: Pack[],
+    private readonly logger: Logger,
   ) {}
 
-  async apply(event: Stripe.Event): Promise<'applied' | 'ignored'> {
+  async apply(event: Stripe.Event): Promise<WebhookOutcome> {
     switch (event.type) {
       case 'checkout.session.completed':
-      case 'checkout.session.async_payment_succeeded': {
-        const session = event.data.object;
-        if (session.payment_status !== 'paid') return 'ignored';
-        return this.grantSession(session);
+      case 'checkout.session.async_payment_succeeded':
+      case 'checkout.session.async_payment_failed':
+        return this.applyCheckout(event.id, event.type, event.data.object);
+      case 'charge.refunded': {
+        const charge = event.data.object;
+        const key = idOf(charge.payment_intent) ?? `charge:${charge.id}`;
+        return (await this.ledger.applyRefund(event.id, event.type, key, charge.amount_refunded)) as WebhookOutcome;
+      }
+      case 'charge.dispute.created':
+      case 'charge.dispute.updated':
+      case 'charge.dispute.closed': {
+        const dispute = event.data.object;
+        const key = idOf(dispute.payment_intent) ?? `charge:${idOf(dispute.charge) ?? dispute.id}`;
+        return (await this.ledger.applyDispute(event.id, event.type, key, dispute.status)) as WebhookOutcome;
       }
       default:
+        // Stripe sends what the endpoint subscribes to, and more over time: acknowledged, unused.
         return 'ignored';
     }
   }
 
-  private async grantSession(session: Stripe.Checkout.Session): Promise<'applied' | 'ignored'> {
+  private async applyCheckout(eventId: string, type: string, session: Stripe.Checkout.Session): Promise<WebhookOutcome> {
     const userId = session.metadata?.user_id;
     const pack = this.packs.find((candidate) => candidate.id === session.metadata?.pack_id);
-    if (!userId || !pack) return 'ignored';
-    if (session.amount_total !== null && session.amount_total !== pack.price_cents) return 'ignored';
-    await this.ledger.grant(userId, pack.credits, 'purchase', `stripe:session:${session.id}`, `Bought ${pack.name} (${pack.credits} credits)`);
-    return 'applied';
+    if (!userId || !pack) {
+      this.logger.warn({ eventId, sessionId: session.id }, 'a Checkout Session without our user and pack metadata: not ours, ignored');
+      return 'ignored';
+    }
+    if (session.amount_total !== pack.price_cents) {
+      this.logger.error({ eventId, sessionId: session.id, amount: session.amount_total, pack: pack.id }, 'ALERT: a Checkout Session paid another price than its pack: nothing granted');
+      return 'ignored';
+    }
+    const failed = type === 'checkout.session.async_payment_failed';
+    return (await this.ledger.applyCheckout({
+      eventId,
+      type,
+      paymentKey: idOf(session.payment_intent) ?? `session:${session.id}`,
+      sessionId: session.id,
+      userId,
+      packId: pack.id,
+      credits: pack.credits,
+      amountCents: pack.price_cents,
+      paid: !failed && session.payment_status === 'paid',
+      failed,
+      description: `Bought ${pack.name} (${pack.credits} credits)`,
+    })) as WebhookOutcome;
   }
 }

@@ -77,6 +77,12 @@ export class JobsService {
       if (error instanceof BillingRequestError) throw new AppError(error.status, error.code, error.message, error.details);
       throw new AppError(503, ErrorCode.ServiceUnavailable, 'billing is unavailable right now; nothing was reserved, try again shortly');
     }
+    if (hold.status === 'in_debt') {
+      await this.deps.jobs.unclaim(jobId);
+      throw new AppError(402, ErrorCode.AccountInDebt, `a refund or dispute took back credits already spent: your account owes ${hold.owed ?? 0} credits; buy credits to process again`, {
+        owed: hold.owed ?? 0,
+      });
+    }
     if (hold.status === 'insufficient') {
       await this.deps.jobs.unclaim(jobId);
       throw new AppError(402, ErrorCode.InsufficientCredits, `this job needs ${needed} credits and ${hold.available} are available`, {
