@@ -71,6 +71,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       maxEntries: config.ZIP_MAX_ENTRIES,
       maxUnpackedBytes: config.ZIP_MAX_UNPACKED_BYTES,
       maxRatio: config.ZIP_MAX_RATIO,
+      maxEntryBytes: config.UPLOAD_MAX_FILE_BYTES,
     },
   });
 

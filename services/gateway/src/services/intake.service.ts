@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { AppError, ErrorCode, storageKey, type Storage } from '@masterpost/shared';
 import type { JobsRepository, NewImage } from '../adapters/jobs.repository';
 import { verifyImage } from './image-verify';
-import { displayName, extractZip, UnsafeArchiveError, type ZipLimits } from './zip-extract';
+import { displayName, readZip, UnsafeArchiveError, type ZipLimits } from './zip-extract';
 
 /**
  * Turns an upload (files already streamed to disk by multer) into a job: ZIPs are opened
@@ -36,6 +36,18 @@ export interface IntakeLimits extends ZipLimits {
 }
 
 const ZIP_MAGIC = [Buffer.from('PK\x03\x04', 'binary'), Buffer.from('PK\x05\x06', 'binary')];
+
+/** A ZIP is known by its first bytes, not its name; only those bytes are read to tell. */
+async function isZip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    await handle.read(head, 0, 4, 0);
+    return ZIP_MAGIC.some((magic) => head.equals(magic));
+  } finally {
+    await handle.close();
+  }
+}
 
 export class IntakeService {
   constructor(
@@ -74,19 +86,20 @@ export class IntakeService {
     try {
       for (const file of files) {
         const filename = displayName(file.originalname);
-        const data = await readFile(file.path);
-        if (ZIP_MAGIC.some((magic) => data.subarray(0, 4).equals(magic))) {
+        if (await isZip(file.path)) {
+          // Pictures accepted from an archive that turns out unsafe further on are taken back.
+          const acceptedBefore = accepted.length;
           try {
-            const archive = extractZip(data, limits);
+            const archive = await readZip(file.path, file.size, limits, (name, data) => consider(name, data));
             for (const entry of archive.rejected) rejected.push({ filename: `${filename}/${entry.name}`, code: entry.code, message: entry.message });
-            for (const entry of archive.files) await consider(`${entry.name}`, entry.data);
           } catch (error) {
             if (!(error instanceof UnsafeArchiveError)) throw error;
+            for (const dropped of accepted.splice(acceptedBefore)) await storage.deletePrefix(dropped.record.uploadKey);
             rejected.push({ filename, code: error.code, message: error.message });
           }
           continue;
         }
-        await consider(filename, data);
+        await consider(filename, await readFile(file.path));
       }
       if (accepted.length === 0) {
         await storage.deletePrefix(storageKey.job(jobId));
