@@ -45,6 +45,8 @@ export interface Stack {
   env: Record<string, string>;
   /** Starts one more processor; `env` overrides settings for it alone (a new API key, say). */
   startProcessor(name?: string, env?: Record<string, string>): Promise<RunningService>;
+  /** Starts one more gateway on the same Redis, Postgres and storage (instances share limits). */
+  startGateway(name: string): Promise<RunningService>;
   stop(): Promise<void>;
 }
 
@@ -130,6 +132,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const port = processorCount === 1 && options.ports?.processor ? options.ports.processor : await freePort();
     return launch(name ?? `processor-${processorCount}`, 'services/processor/src/main.ts', port, 'PORT', processorEnv);
   };
+  const startGateway = async (name: string) => launch(name, 'services/gateway/src/main.ts', await freePort(), 'PORT');
   for (let index = 0; index < (options.processors ?? 1); index++) starts.push(startProcessor());
   try {
     await Promise.all(starts);
@@ -144,6 +147,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     services,
     env,
     startProcessor,
+    startGateway,
     stop: () => stopAll(services),
   };
 }

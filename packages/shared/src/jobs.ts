@@ -9,12 +9,15 @@ import { z } from 'zod';
 export const QueueName = {
   Images: 'images',
   Jobs: 'jobs',
+  Maintenance: 'maintenance',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
   ImageProcess: 'ImageProcess',
   JobFinalize: 'JobFinalize',
+  /** Scheduled (a BullMQ job scheduler): deletes uploads and results past the retention period. */
+  RetentionSweep: 'RetentionSweep',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 

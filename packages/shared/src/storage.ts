@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -16,6 +16,8 @@ export interface Storage {
   size(key: string): Promise<number>;
   stream(key: string): Readable;
   deletePrefix(prefix: string): Promise<void>;
+  /** Deletes files under `prefix` last written before `cutoff`; returns how many. */
+  deleteOlderThan(prefix: string, cutoff: Date): Promise<number>;
 }
 
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)*$/;
@@ -82,6 +84,25 @@ export class LocalStorage implements Storage {
 
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+
+  async deleteOlderThan(prefix: string, cutoff: Date): Promise<number> {
+    let deleted = 0;
+    let entries;
+    try {
+      entries = await readdir(this.pathOf(prefix), { recursive: true, withFileTypes: true });
+    } catch {
+      return 0;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      if ((await stat(file)).mtime < cutoff) {
+        await rm(file, { force: true });
+        deleted++;
+      }
+    }
+    return deleted;
   }
 }
 

@@ -1,13 +1,14 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { toErrorResponse, type BillingClient, type Logger, type Storage } from '@masterpost/shared';
+import { toErrorResponse, type BillingClient, type IORedis, type Logger, type Storage } from '@masterpost/shared';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
 import type { QueueAdapter } from './adapters/queue.adapter';
 import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
+import { createRateLimits } from './middleware/rate-limits';
 import { requireUser } from './middleware/auth.middleware';
 import { adminRoutes } from './routes/admin.routes';
 import { authRoutes } from './routes/auth.routes';
@@ -21,6 +22,8 @@ import { JobsService } from './services/jobs.service';
 
 export interface GatewayDeps {
   config: GatewayConfig;
+  /** Shared by every gateway instance: the rate limits count here. */
+  redis: IORedis;
   users: UsersRepository;
   jobs: JobsRepository;
   queue: QueueAdapter;
@@ -32,11 +35,18 @@ export interface GatewayDeps {
   checks: () => Promise<Record<string, string>>;
 }
 
+/** Express reads a number as a hop count and a string as addresses: "1" must become 1. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value;
+}
+
 export function buildGatewayApp(deps: GatewayDeps): express.Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -57,6 +67,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   const jobsService = new JobsService({
     jobs: deps.jobs,
     queue: deps.queue,
+    storage: deps.storage,
     billing: deps.billing,
     holdTtlSeconds: config.HOLD_TTL_SECONDS,
     qwenPerSecond: config.QWEN_MAX_PER_SECOND,
@@ -71,10 +82,16 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       maxEntries: config.ZIP_MAX_ENTRIES,
       maxUnpackedBytes: config.ZIP_MAX_UNPACKED_BYTES,
       maxRatio: config.ZIP_MAX_RATIO,
-      maxEntryBytes: config.UPLOAD_MAX_FILE_BYTES,
+      maxEntryBytes: config.IMAGE_MAX_BYTES,
     },
   });
 
+  const limits = createRateLimits(deps.redis, config.QUEUE_PREFIX, {
+    authPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
+    uploadsPerMinute: config.RATE_LIMIT_UPLOADS_PER_MINUTE,
+    processPerMinute: config.RATE_LIMIT_PROCESS_PER_MINUTE,
+  });
+  app.use(['/auth/login', '/auth/register'], limits.auth);
   app.use(authRoutes({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS, authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
   app.use(
@@ -82,13 +99,14 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       intake,
       billing: deps.billing,
       authenticate,
+      rateLimit: limits.uploads,
       tempDir: path.join(config.STORAGE_DIR, 'tmp'),
       limits: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES },
       creditsPerImage: config.CREDITS_PER_IMAGE,
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
     }),
   );
-  app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate }));
+  app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

@@ -18,7 +18,10 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       SIGNUP_CREDITS: env.int(10, 0),
       HOLD_TTL_SECONDS: env.int(48 * 3600, 60),
       MAX_IMAGES_PER_JOB: env.int(500, 1),
-      UPLOAD_MAX_FILE_BYTES: env.int(200 * 1024 * 1024, 1024),
+      // A file of the upload (a ZIP of a whole shoot can be large: it is streamed to disk and read entry by entry).
+      UPLOAD_MAX_FILE_BYTES: env.int(2 * 1024 * 1024 * 1024, 1024),
+      // One picture, on its own or inside a ZIP.
+      IMAGE_MAX_BYTES: env.int(50 * 1024 * 1024, 1024),
       UPLOAD_MAX_FILES: env.int(100, 1),
       IMAGE_MAX_PIXELS: env.int(100_000_000, 1),
       ZIP_MAX_ENTRIES: env.int(2000, 1),
@@ -29,7 +32,12 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       // in all and the first backoff delay, doubled at each try, with jitter.
       IMAGE_ATTEMPTS: env.int(6, 1, 20),
       IMAGE_RETRY_DELAY_MS: env.int(2000, 10),
+      // Who may set X-Forwarded-For: 'loopback' with no proxy in front, the proxy's hop count (1)
+      // or addresses behind one. Rate limits count the client address this yields.
       TRUST_PROXY: env.string('loopback'),
+      RATE_LIMIT_AUTH_PER_MINUTE: env.int(20, 1),
+      RATE_LIMIT_UPLOADS_PER_MINUTE: env.int(30, 1),
+      RATE_LIMIT_PROCESS_PER_MINUTE: env.int(60, 1),
       PUBLIC_URL: env.url('http://localhost:8080'),
     },
     source,

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
 
   const app = buildGatewayApp({
     config,
+    redis: producer,
     users: new UsersRepository(pool),
     jobs: new JobsRepository(pool),
     queue,

@@ -41,6 +41,9 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       // Worker threads that render pictures (the CPU-heavy step); about one per core.
       RENDER_THREADS: env.int(2, 1, 64),
       CREDITS_PER_IMAGE: env.int(3, 1),
+      // Uploads and results are deleted this long after their job was created (7 days).
+      RETENTION_SECONDS: env.int(7 * 24 * 3600, 1),
+      RETENTION_SWEEP_EVERY_MS: env.int(3600_000, 500),
       SHUTDOWN_BOUND_MS: env.int(25_000, 1000),
     },
     source,

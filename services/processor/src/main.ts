@@ -1,9 +1,11 @@
 import http from 'node:http';
-import { BillingClient, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, LocalStorage, progressChannel } from '@masterpost/shared';
+import { Queue } from 'bullmq';
+import { BillingClient, JobName, loadConfigOrExit, QueueName, createLogger, createPool, createRedis, handleShutdown, LocalStorage, progressChannel } from '@masterpost/shared';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
 import { ImageProcessHandler } from './handlers/image-process.handler';
 import { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import { RetentionHandler } from './handlers/retention.handler';
 import { createProcessorMetrics } from './metrics';
 import { FleetGate } from './qwen/fleet-gate';
 import { loadPrompts } from './qwen/prompts';
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
     concurrency: config.WORKER_CONCURRENCY,
     imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, billing, metrics, publishProgress, logger }),
     finalizeHandler: new JobFinalizeHandler({ repo, billing, publishProgress, logger }),
+    retentionHandler: new RetentionHandler({ pool, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
     repo,
     billing,
     gate,
@@ -84,6 +87,14 @@ async function main(): Promise<void> {
     publishProgress,
     logger,
   });
+
+  // One schedule for the whole fleet: every processor upserts the same scheduler id.
+  const maintenanceQueue = new Queue(QueueName.Maintenance, { connection: commandRedis, prefix: config.QUEUE_PREFIX });
+  await maintenanceQueue.upsertJobScheduler(
+    'retention',
+    { every: config.RETENTION_SWEEP_EVERY_MS },
+    { name: JobName.RetentionSweep, opts: { removeOnComplete: 50, removeOnFail: 50 } },
+  );
 
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -119,7 +130,7 @@ async function main(): Promise<void> {
     logger,
     [
       // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
-      () => Promise.all([workers.images.close(), workers.jobs.close()]),
+      () => Promise.all([workers.images.close(), workers.jobs.close(), workers.maintenance.close(), maintenanceQueue.close()]),
       () => new Promise((resolve) => server.close(resolve)),
       () => renderPool.close(),
       () => pool.end(),

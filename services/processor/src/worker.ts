@@ -4,6 +4,7 @@ import { fleetKeys, JobName, QueueName, ledgerReference, type BillingClient, typ
 import type { ImagesRepository } from './adapters/images.repository';
 import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import type { RetentionHandler } from './handlers/retention.handler';
 import { PermanentImageError } from './image-errors';
 import { FleetPausedError, type FleetGate } from './qwen/fleet-gate';
 import { TwinInFlightError } from './qwen/qwen-output.service';
@@ -28,6 +29,7 @@ export interface WorkerDeps {
   concurrency: number;
   imageHandler: ImageProcessHandler;
   finalizeHandler: JobFinalizeHandler;
+  retentionHandler: RetentionHandler;
   repo: ImagesRepository;
   billing: BillingClient;
   gate: FleetGate;
@@ -48,7 +50,7 @@ export function keyFingerprint(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex').slice(0, 12);
 }
 
-export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker } {
+export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker; maintenance: Worker } {
   const { logger } = deps;
   const failImage = async (job: Job, code: string, message: string) => {
     const { imageId, jobId } = job.data as { imageId: string; jobId: string };
@@ -136,9 +138,18 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker 
     { connection: deps.connection, prefix: deps.prefix, concurrency: 4, maxStalledCount: 5, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
   );
 
-  for (const worker of [images, jobs]) {
+  const maintenance: Worker = new Worker(
+    QueueName.Maintenance,
+    async (job) => {
+      if (job.name !== JobName.RetentionSweep) throw new UnrecoverableError(`unknown job ${job.name}`);
+      return deps.retentionHandler.handle();
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 1, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
+  );
+
+  for (const worker of [images, jobs, maintenance]) {
     worker.on('error', (error) => logger.error({ err: error, queue: worker.name }, 'worker error'));
     worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, queue: worker.name, attemptsMade: job?.attemptsMade, err: error.message }, 'job attempt failed'));
   }
-  return { images, jobs };
+  return { images, jobs, maintenance };
 }

@@ -24,6 +24,8 @@ export interface JobRow {
   hold_reference: string | null;
   attempt_nonce: string | null;
   finished_at: Date | null;
+  /** Set when the retention sweep deleted the job's files. */
+  files_deleted_at: Date | null;
 }
 
 export interface ImageRow {
@@ -69,7 +71,7 @@ export class JobsRepository {
   /** A job of this user, or null: callers answer 404 either way, so nobody learns another user's ids. */
   async findOwned(jobId: string, userId: string): Promise<JobRow | null> {
     const { rows } = await this.pool.query<JobRow>(
-      `select id, user_id, status, pipeline, settings, credits_per_image, hold_reference, attempt_nonce, finished_at
+      `select id, user_id, status, pipeline, settings, credits_per_image, hold_reference, attempt_nonce, finished_at, files_deleted_at
          from jobs where id = $1 and user_id = $2`,
       [jobId, userId],
     );
@@ -130,5 +132,10 @@ export class JobsRepository {
       );
       return images.rows.map((row) => row.id);
     });
+  }
+
+  /** Removes a job and its images (the ledger keeps its own records of what was charged). */
+  async delete(jobId: string): Promise<void> {
+    await this.pool.query('delete from jobs where id = $1', [jobId]);
   }
 }

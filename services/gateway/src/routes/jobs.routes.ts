@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { type RequestHandler, Router, type Request, type Response } from 'express';
 import { AppError, ErrorCode, type Storage } from '@masterpost/shared';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import type { ProgressHub } from '../adapters/progress-hub';
@@ -15,11 +15,12 @@ export function jobsRoutes(deps: {
   hub: ProgressHub;
   storage: Storage;
   authenticate: ReturnType<typeof requireUser>;
+  processRateLimit: RequestHandler;
 }): Router {
   const router = Router();
   const { service } = deps;
 
-  router.post('/api/v1/process', deps.authenticate, async (req, res) => {
+  router.post('/api/v1/process', deps.authenticate, deps.processRateLimit, async (req, res) => {
     res.status(202).json(await service.process(currentUser(req).sub, req.body));
   });
 
@@ -80,9 +81,14 @@ export function jobsRoutes(deps: {
     res.json(await service.cancel(currentUser(req).sub, String(req.params.jobId)));
   });
 
+  router.delete('/api/v1/jobs/:jobId', deps.authenticate, async (req, res) => {
+    res.json(await service.remove(currentUser(req).sub, String(req.params.jobId)));
+  });
+
   router.get('/api/v1/download/:jobId', deps.authenticate, async (req, res) => {
     const userId = currentUser(req).sub;
     const job = await service.ownedJob(String(req.params.jobId), userId);
+    if (job.files_deleted_at) throw new AppError(410, 'files_deleted', 'the pictures of this job were deleted after the retention period');
     const images = await deps.jobs.images(job.id);
     if (!images.some((image) => image.status === 'done')) {
       throw new AppError(409, ErrorCode.NotFinished, isTerminal(job.status) ? 'no picture of this job was finished' : 'no picture is finished yet; try again when progress shows one done');

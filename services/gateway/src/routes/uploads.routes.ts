@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { type RequestHandler, Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
 import { AppError, ErrorCode, creditsFor, maxAffordableImages, type BillingClient } from '@masterpost/shared';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
@@ -16,6 +16,7 @@ export function uploadsRoutes(deps: {
   intake: IntakeService;
   billing: BillingClient;
   authenticate: ReturnType<typeof requireUser>;
+  rateLimit: RequestHandler;
   tempDir: string;
   limits: UploadLimits;
   creditsPerImage: number;
@@ -52,7 +53,7 @@ export function uploadsRoutes(deps: {
   };
 
   const router = Router();
-  router.post('/api/v1/upload', deps.authenticate, receive, async (req, res) => {
+  router.post('/api/v1/upload', deps.authenticate, deps.rateLimit, receive, async (req, res) => {
     const user = currentUser(req);
     const files = (req.files ?? []) as Express.Multer.File[];
     if (files.length === 0) throw new AppError(400, ErrorCode.NoImages, 'send at least one file in the field "files"', { field: 'files' });

@@ -99,6 +99,11 @@ export class IntakeService {
           }
           continue;
         }
+        if (file.size > limits.maxEntryBytes) {
+          // Never read into memory: a picture this large is refused by its size alone.
+          rejected.push({ filename, code: ErrorCode.ImageTooLarge, message: `a picture may be at most ${limits.maxEntryBytes} bytes` });
+          continue;
+        }
         await consider(filename, await readFile(file.path));
       }
       if (accepted.length === 0) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
-  AppError, BillingRequestError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, resolveRenderSpec,
-  SettingsError, jobSettingsSchema, type BillingClient, type JobSettings,
+  AppError, BillingRequestError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, resolveRenderSpec, storageKey,
+  SettingsError, jobSettingsSchema, type BillingClient, type JobSettings, type Storage,
 } from '@masterpost/shared';
 import { TERMINAL_JOB_STATUSES, type ImageRow, type JobRow, type JobsRepository } from '../adapters/jobs.repository';
 import type { QueueAdapter } from '../adapters/queue.adapter';
@@ -45,6 +45,7 @@ export class JobsService {
     private readonly deps: {
       jobs: JobsRepository;
       queue: QueueAdapter;
+      storage: Storage;
       billing: BillingClient;
       holdTtlSeconds: number;
       qwenPerSecond: number;
@@ -118,6 +119,19 @@ export class JobsService {
       }
     }
     return { job_id: jobId, status: 'cancelled', released_credits: released };
+  }
+
+  /**
+   * Deletes a job and every file of it at the seller's request. Work still queued is cancelled
+   * first (its credits released); delivered pictures stay charged, as they were delivered.
+   */
+  async remove(userId: string, jobId: string): Promise<{ job_id: string; deleted: true; released_credits: number }> {
+    const job = await this.ownedJob(jobId, userId);
+    let released = 0;
+    if (['uploaded', 'queued', 'processing'].includes(job.status)) released = (await this.cancel(userId, jobId)).released_credits;
+    await this.deps.storage.deletePrefix(storageKey.job(jobId));
+    await this.deps.jobs.delete(jobId);
+    return { job_id: jobId, deleted: true, released_credits: released };
   }
 
   async progress(userId: string, jobId: string): Promise<Progress> {

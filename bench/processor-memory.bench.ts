@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestStack } from '../e2e/harness';
+import { Seller } from '../e2e/seller';
+import { phonePhoto, variant, zipToDisk } from './photos';
+import { table, writeSection } from './report';
+import { uploadZip } from './upload';
+
+/**
+ * One processor at its default concurrency taking phone-sized photos (12 MP) one after the
+ * other, its resident memory sampled every half second: the peak, and whether memory grows
+ * from the first pictures to the last.
+ */
+const PICTURES = Number(process.env.BENCH_PICTURES ?? 200);
+
+function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+async function main(): Promise<void> {
+  const base = await phonePhoto('#1f618d');
+  // Distinct bytes per picture (a JPEG comment), so no output is reused.
+  const zip = path.join(mkdtempSync(path.join(os.tmpdir(), 'mp-memory-')), 'shoot.zip');
+  await zipToDisk(zip, PICTURES, (index) => variant(base, index));
+
+  const stack = await startTestStack({
+    sim: { latencyMs: 0 },
+    env: { LOG_LEVEL: 'warn', SIGNUP_CREDITS: String(PICTURES * 3), QWEN_MAX_PER_SECOND: '50', QWEN_MAX_IN_FLIGHT: '8', MAX_IMAGES_PER_JOB: '1000' },
+  });
+  try {
+    const processor = stack.services.find((service) => service.name.startsWith('processor'))!;
+    const pid = processor.child.pid!;
+    const seller = await Seller.register(stack.gatewayUrl, 'memory@example.com');
+    const upload = await uploadZip(stack, seller.token, zip);
+    if (upload.status !== 201 || !upload.jobId) throw new Error(`upload answered ${upload.status}`);
+    const jobId = upload.jobId;
+    const samples: Array<{ done: number; rss: number }> = [];
+    const idle = rssMiB(pid, 'VmRSS');
+    await seller.process(jobId, 'amazon');
+    const started = Date.now();
+    for (;;) {
+      const progress = await seller.progress(jobId);
+      samples.push({ done: progress.completed + progress.failed, rss: rssMiB(pid, 'VmRSS') });
+      if (progress.finished) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const wallS = (Date.now() - started) / 1000;
+    const peak = rssMiB(pid, 'VmHWM');
+    const share = (from: number, to: number) => {
+      const slice = samples.filter((sample) => sample.done >= from * PICTURES && sample.done < to * PICTURES);
+      return slice.reduce((sum, sample) => sum + sample.rss, 0) / Math.max(1, slice.length);
+    };
+    const early = share(0.1, 0.3);
+    const late = share(0.7, 0.9);
+    const final = await seller.progress(jobId);
+    console.log({ idle, peak, early, late, wallS, completed: final.completed });
+    writeSection(
+      'processor-memory',
+      'Processor memory with phone-sized photos',
+      `One processor at the default concurrency (\`WORKER_CONCURRENCY=4\`, \`RENDER_THREADS=2\`), ${PICTURES} pictures of 4000x3000 (${(base.length / 2 ** 20).toFixed(1)} MiB JPEGs,
+distinct bytes) for the Amazon preset (2000x2000), the stand-in answering at once. Resident memory sampled every 0.5 s.
+
+${table(
+  ['pictures made', 'wall time', 'idle RSS', 'peak RSS (VmHWM)', 'mean RSS, 10-30% done', 'mean RSS, 70-90% done'],
+  [[`${final.completed}/${PICTURES}`, `${wallS.toFixed(0)} s`, `${idle.toFixed(0)} MiB`, `${peak.toFixed(0)} MiB`, `${early.toFixed(0)} MiB`, `${late.toFixed(0)} MiB`]],
+)}
+
+Target: peak under 600 MB, and no growth over 1000 pictures. Peak ${peak.toFixed(0)} MiB: ${peak * 1.048576 < 600 ? 'meets it' : 'misses it'}. From the early to the late part of the run the mean
+RSS went ${late >= early ? 'up' : 'down'} by ${Math.abs(late - early).toFixed(0)} MiB (${(((late - early) / early) * 100).toFixed(1)}%). This run made ${PICTURES} pictures, not 1000: set
+\`BENCH_PICTURES=1000\` for the full figure (about five times as long).
+
+Reproduce: \`npx --yes pnpm@10 exec tsx bench/processor-memory.bench.ts\`.`,
+    );
+  } finally {
+    await stack.teardown();
+    rmSync(path.dirname(zip), { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
