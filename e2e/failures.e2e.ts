@@ -122,3 +122,28 @@ test('Bull Board is for admins only', async () => {
   await api.get('/admin/queues').set('authorization', `Bearer ${token}`).expect(403);
   await api.get('/admin/queues').set('cookie', `mp_token=${token}`).expect(403);
 });
+
+test('the same upload and the same process request sent twice with one Idempotency-Key: one job, one reservation', async () => {
+  const token = await seller('retrier@example.com');
+  const photo = await productPhoto({ width: 900, height: 900, colour: '#a04000', shape: 'disc' });
+  const send = () =>
+    api.post('/api/v1/upload').set('authorization', `Bearer ${token}`).set('idempotency-key', 'upload-2026-11-23-0001').attach('files', photo, 'retry.jpg');
+  const first = await send().expect(201);
+  const again = await send().expect(201);
+  expect(again.body.job_id).toBe(first.body.job_id);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+
+  const process = () =>
+    api.post('/api/v1/process').set('authorization', `Bearer ${token}`).set('idempotency-key', 'process-2026-11-23-0001').send({ job_id: first.body.job_id, pipeline: 'ebay' });
+  const answers = await Promise.all([process(), process()]);
+  const accepted = answers.filter((answer) => answer.status === 202);
+  expect(accepted.length).toBeGreaterThanOrEqual(1);
+  expect(answers.every((answer) => answer.status === 202 || answer.status === 409)).toBe(true);
+  const replay = await process().expect(202);
+  expect(replay.body).toEqual(accepted[0]!.body);
+  // One reservation of 3 credits, whatever the retries: one picture charged in the end.
+  const events = await readEvents(`${stack.gatewayUrl}/api/v1/progress/${first.body.job_id}/stream`, token, 60_000);
+  expect(events.at(-1)?.event).toBe('done');
+  expect((await api.get('/credits/balance').set('authorization', `Bearer ${token}`)).body).toEqual({ balance: 7, reserved: 0, available: 7 });
+  await api.post('/api/v1/upload').set('authorization', `Bearer ${token}`).set('idempotency-key', 'bad key!').attach('files', photo, 'x.jpg').expect(400);
+});

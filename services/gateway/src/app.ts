@@ -8,6 +8,7 @@ import type { QueueAdapter } from './adapters/queue.adapter';
 import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
+import { idempotent } from './middleware/idempotency';
 import { createRateLimits } from './middleware/rate-limits';
 import { requireUser } from './middleware/auth.middleware';
 import { adminRoutes } from './routes/admin.routes';
@@ -100,13 +101,14 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       billing: deps.billing,
       authenticate,
       rateLimit: limits.uploads,
+      idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'upload'),
       tempDir: path.join(config.STORAGE_DIR, 'tmp'),
       limits: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES },
       creditsPerImage: config.CREDITS_PER_IMAGE,
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
     }),
   );
-  app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process }));
+  app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process') }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

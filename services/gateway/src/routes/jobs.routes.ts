@@ -16,11 +16,12 @@ export function jobsRoutes(deps: {
   storage: Storage;
   authenticate: ReturnType<typeof requireUser>;
   processRateLimit: RequestHandler;
+  idempotent: RequestHandler;
 }): Router {
   const router = Router();
   const { service } = deps;
 
-  router.post('/api/v1/process', deps.authenticate, deps.processRateLimit, async (req, res) => {
+  router.post('/api/v1/process', deps.authenticate, deps.processRateLimit, deps.idempotent, async (req, res) => {
     res.status(202).json(await service.process(currentUser(req).sub, req.body));
   });
 

@@ -17,6 +17,7 @@ export function uploadsRoutes(deps: {
   billing: BillingClient;
   authenticate: ReturnType<typeof requireUser>;
   rateLimit: RequestHandler;
+  idempotent: RequestHandler;
   tempDir: string;
   limits: UploadLimits;
   creditsPerImage: number;
@@ -53,7 +54,7 @@ export function uploadsRoutes(deps: {
   };
 
   const router = Router();
-  router.post('/api/v1/upload', deps.authenticate, deps.rateLimit, receive, async (req, res) => {
+  router.post('/api/v1/upload', deps.authenticate, deps.rateLimit, deps.idempotent, receive, async (req, res) => {
     const user = currentUser(req);
     const files = (req.files ?? []) as Express.Multer.File[];
     if (files.length === 0) throw new AppError(400, ErrorCode.NoImages, 'send at least one file in the field "files"', { field: 'files' });
