@@ -28,6 +28,8 @@ function floor(input: Buffer, spec: RenderSpec): Promise<Buffer> {
 
 async function main(): Promise<void> {
   sharp.concurrency(1);
+  // libvips would otherwise serve repeated decodes of the same input from its operation cache.
+  sharp.cache(false);
   const cases: Array<{ pipeline: PipelineId; shadow?: 'none' | 'drop' | 'natural' | 'reflection' }> = [
     { pipeline: 'amazon' }, { pipeline: 'ebay' }, { pipeline: 'instagram' }, { pipeline: 'shopify' }, { pipeline: 'etsy' },
     { pipeline: 'shopify', shadow: 'drop' }, { pipeline: 'shopify', shadow: 'natural' }, { pipeline: 'shopify', shadow: 'reflection' },

@@ -16,6 +16,8 @@ export interface TestStack extends Stack {
   sim: SimServer;
   databaseUrl: string;
   dump(): string;
+  /** Every line every service has logged so far. */
+  logs(): string;
   teardown(): Promise<void>;
 }
 
@@ -49,11 +51,16 @@ export async function startTestStack(
     readdirSync(stackOptions.logDir)
       .map((file) => `--- ${file}\n${readFileSync(path.join(stackOptions.logDir, file), 'utf8').slice(-4000)}`)
       .join('\n');
+  const logs = () =>
+    readdirSync(stackOptions.logDir)
+      .map((file) => readFileSync(path.join(stackOptions.logDir, file), 'utf8'))
+      .join('\n');
   return {
     ...stack,
     sim,
     databaseUrl,
     dump,
+    logs,
     teardown: async () => {
       await stack.stop();
       await sim.close();

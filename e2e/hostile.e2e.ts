@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { deflateSync } from 'node:zlib';
 import AdmZip from 'adm-zip';
 import fc from 'fast-check';
@@ -24,7 +25,7 @@ const nextAddress = () => `198.51.100.${++address}`;
 
 beforeAll(async () => {
   stack = await startTestStack({
-    env: { SIGNUP_CREDITS: '30', TRUST_PROXY: '1', RATE_LIMIT_AUTH_PER_MINUTE: '6', RATE_LIMIT_UPLOADS_PER_MINUTE: '200', IMAGE_MAX_PIXELS: '50000000' },
+    env: { SIGNUP_CREDITS: '30', TRUST_PROXY: '1', RATE_LIMIT_AUTH_PER_MINUTE: '6', RATE_LIMIT_UPLOADS_PER_MINUTE: '200', IMAGE_MAX_PIXELS: '50000000', UPLOAD_MAX_FILE_BYTES: String(8 * 1024 * 1024), UPLOAD_MAX_FILES: '20' },
   });
   second = await stack.startGateway('gateway-2');
   api = request(stack.gatewayUrl);
@@ -233,4 +234,51 @@ test('sign-in attempts are limited per client address across both gateways; a fo
   expect(limited.body.error).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/at most 6 a minute/) });
   // Another client is not affected.
   await gateways[1]!.post('/auth/login').set('x-forwarded-for', '192.0.2.78').send({ email: 'nobody@example.com', password: 'wrong password' }).expect(401);
+});
+
+test('an upload declared larger than the limits is answered 413 before its body is sent; a file over its cap 413; too many files 400', async () => {
+  const token = await seller();
+  // Headers only, promising 200 MB: the answer must come without a byte of body.
+  const early = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const url = new URL(`${stack.gatewayUrl}/api/v1/upload`);
+    const req = http.request({
+      host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(200 * 1024 * 1024) },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        req.destroy();
+      });
+    });
+    req.on('error', () => undefined);
+    req.flushHeaders();
+    setTimeout(() => reject(new Error('no answer before the body was sent')), 10_000).unref();
+  });
+  expect(early.status).toBe(413);
+  expect(JSON.parse(early.body).error.code).toBe('upload_too_large');
+
+  const oversized = Buffer.concat([await productPhoto({ width: 400, height: 400, colour: '#512e5f', shape: 'box' }), Buffer.alloc(9 * 1024 * 1024)]);
+  const tooBig = await api.post('/api/v1/upload').set('authorization', `Bearer ${token}`).attach('files', oversized, 'big.jpg').expect(413);
+  expect(tooBig.body.error.code).toBe('upload_too_large');
+
+  const photo = await productPhoto({ width: 400, height: 400, colour: '#512e5f', shape: 'box' });
+  let call = api.post('/api/v1/upload').set('authorization', `Bearer ${token}`);
+  for (let index = 0; index < 21; index++) call = call.attach('files', photo, `p${index}.jpg`);
+  const tooMany = await call.expect(400);
+  expect(tooMany.body.error.code).toBe('too_many_files');
+});
+
+test('nothing secret reaches the logs, and errors carry no internals', async () => {
+  // Runs last in this file: by now the services have logged sign-ups, sign-ins, uploads, forged tokens and limits.
+  const logs = stack.logs();
+  const secrets = [stack.env.JWT_SECRET!, stack.env.BILLING_SERVICE_TOKEN!, 'long enough password', 'wrong password'];
+  for (const secret of secrets) expect({ secret, found: logs.includes(secret) }).toEqual({ secret, found: false });
+  // No access token (a JWT: three base64url parts starting eyJ) is logged either.
+  expect(logs).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
+  const answer = await api.post('/auth/login').set('x-forwarded-for', '10.0.0.9, 192.0.2.200').set('content-type', 'application/json').send('{"email": broken json');
+  expect(answer.status).toBe(400);
+  expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.ts:\d+|node_modules|SyntaxError: Unexpected/);
 });

@@ -12,7 +12,7 @@ export interface ProgressBody {
   failed: number;
   credits_reserved: number;
   credits_charged: number;
-  images: Array<{ image_id: string; filename: string; status: string; charged?: boolean; error?: { code: string; message: string } }>;
+  images: Array<{ image_id: string; filename: string; status: string; result_url?: string; charged?: boolean; error?: { code: string; message: string } }>;
 }
 
 export interface Balance {

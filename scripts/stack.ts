@@ -97,6 +97,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     BILLING_URL: `http://127.0.0.1:${ports.billing}`,
     DASHSCOPE_BASE_URL: options.dashscopeBaseUrl ?? `http://127.0.0.1:${ports.sim}/api/v1`,
     LOG_LEVEL: 'info',
+    // As in docker-compose.yml: fewer glibc malloc arenas keep libvips' resident memory flat.
+    MALLOC_ARENA_MAX: '2',
     ...options.env,
   };
   const services: RunningService[] = [];

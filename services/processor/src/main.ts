@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { Queue } from 'bullmq';
+import sharp from 'sharp';
 import { BillingClient, JobName, loadConfigOrExit, QueueName, createLogger, createPool, createRedis, handleShutdown, LocalStorage, progressChannel } from '@masterpost/shared';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
@@ -14,6 +15,10 @@ import { QwenClient } from './qwen/qwen.client';
 import { SpendGuard } from './qwen/spend-guard';
 import { createRenderPool } from './render/render-pool';
 import { createWorkers, keyFingerprint } from './worker';
+
+// libvips keeps recent operations and decoded images in a per-process cache; with 12 MP photos
+// that cache, not our work, was most of the resident memory. Each picture is decoded once anyway.
+sharp.cache(false);
 
 async function main(): Promise<void> {
   const logger = createLogger('processor');

@@ -29,7 +29,16 @@ export function uploadsRoutes(deps: {
     limits: { fileSize: deps.limits.maxFileBytes, files: deps.limits.maxFiles, fields: 10, parts: deps.limits.maxFiles + 10, fieldSize: 64 * 1024 },
   }).array('files', deps.limits.maxFiles);
 
+  // multer stops storing a file at its limit but answers only once the client has sent the
+  // rest. A body declared larger than any allowed upload is refused before a byte of it is read.
+  const largestUpload = deps.limits.maxFileBytes * deps.limits.maxFiles + 1024 * 1024;
   const receive = (req: Request, res: Response, next: NextFunction) => {
+    const declared = Number(req.get('content-length') ?? 0);
+    if (declared > largestUpload) {
+      res.set('connection', 'close');
+      next(new AppError(413, ErrorCode.UploadTooLarge, `the upload is ${declared} bytes; at most ${deps.limits.maxFiles} files of ${deps.limits.maxFileBytes} bytes each are accepted`));
+      return;
+    }
     upload(req, res, (error: unknown) => {
       if (!error) return next();
       if (error instanceof multer.MulterError) {

@@ -34,7 +34,6 @@ export function streamJobZip(output: Writable, storage: Storage, jobId: string, 
     output.on('finish', () => resolve());
   });
   archive.pipe(output);
-  for (const image of done) archive.append(storage.stream(image.result_key!), { name: nameById.get(image.id)!, store: true });
   const manifest = {
     job_id: jobId,
     pipeline,
@@ -50,7 +49,19 @@ export function streamJobZip(output: Writable, storage: Storage, jobId: string, 
       compliance: image.compliance ?? null,
     })),
   };
-  archive.append(JSON.stringify(manifest, null, 2), { name: 'manifest.json' });
-  void archive.finalize();
+  // One picture's file open at a time: the next is appended once archiver has written the
+  // last, so a ZIP of 500 pictures holds one read buffer, not 500.
+  let next = 0;
+  const appendNext = () => {
+    const image = done[next++];
+    if (image) {
+      archive.append(storage.stream(image.result_key!), { name: nameById.get(image.id)!, store: true });
+    } else if (next === done.length + 1) {
+      archive.append(JSON.stringify(manifest, null, 2), { name: 'manifest.json' });
+      void archive.finalize();
+    }
+  };
+  archive.on('entry', appendNext);
+  appendNext();
   return finished;
 }

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { serveOnThread, type RenderSpec } from '@masterpost/shared';
 import { cutoutToPng, renderFromQwenOutput, type RenderedPicture } from './render.service';
 
@@ -14,6 +15,9 @@ export interface RenderResult {
   picture: Omit<RenderedPicture, 'bytes'> & { bytes: Uint8Array };
   cutoutPng: Uint8Array;
 }
+
+// Each thread has its own libvips cache; nothing is decoded twice, so it would only hold memory.
+sharp.cache(false);
 
 serveOnThread<RenderRequest, RenderResult>(async ({ qwenOutput, spec }) => {
   const { picture, cutout } = await renderFromQwenOutput(Buffer.from(qwenOutput), spec);
