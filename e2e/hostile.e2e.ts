@@ -3,6 +3,8 @@ import { deflateSync } from 'node:zlib';
 import AdmZip from 'adm-zip';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
+import { createPool } from '@masterpost/shared';
+import { hashPassword } from '../services/gateway/src/services/auth.service';
 import sharp from 'sharp';
 import request from 'supertest';
 import type { RunningService } from '../scripts/stack';
@@ -269,6 +271,32 @@ test('an upload declared larger than the limits is answered 413 before its body 
   for (let index = 0; index < 21; index++) call = call.attach('files', photo, `p${index}.jpg`);
   const tooMany = await call.expect(400);
   expect(tooMany.body.error.code).toBe('too_many_files');
+});
+
+test('passwords are stored as scrypt, and a wrong password and an unknown email get the same answer through the same hashing', async () => {
+  const email = `careful-${Date.now()}@example.com`;
+  await api.post('/auth/register').set('x-forwarded-for', `10.0.0.1, ${nextAddress()}`).send({ email, password: 'long enough password' }).expect(201);
+  const pool = createPool(stack.databaseUrl);
+  const { rows } = await pool.query<{ password_hash: string }>('select password_hash from users where email = $1', [email]);
+  await pool.end();
+  expect(rows[0]!.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+  expect(rows[0]!.password_hash).not.toContain('long enough password');
+
+  // One scrypt with the same cost, timed here: each failed sign-in must have paid at least half of it.
+  const started = performance.now();
+  await hashPassword('calibration');
+  const oneHashMs = performance.now() - started;
+  const attempt = async (who: string) => {
+    const begin = performance.now();
+    const answer = await api.post('/auth/login').set('x-forwarded-for', `10.0.0.1, ${nextAddress()}`).send({ email: who, password: 'not the password' });
+    return { status: answer.status, body: answer.body as unknown, ms: performance.now() - begin };
+  };
+  const wrongPassword = await attempt(email);
+  const unknownEmail = await attempt(`nobody-${Date.now()}@example.com`);
+  expect(unknownEmail.status).toBe(401);
+  expect(unknownEmail.body).toEqual(wrongPassword.body);
+  expect(wrongPassword.ms).toBeGreaterThan(oneHashMs / 2);
+  expect(unknownEmail.ms).toBeGreaterThan(oneHashMs / 2);
 });
 
 test('nothing secret reaches the logs, and errors carry no internals', async () => {

@@ -155,6 +155,17 @@ begin
   return v_id is not null;
 end $$;
 
+-- The start of every event: false for a redelivery; otherwise the payment's row exists and is
+-- locked for the rest of the transaction.
+create function stripe_claim_event(p_event_id text, p_type text, p_payment_key text) returns boolean
+language plpgsql as $$
+begin
+  if not stripe_event_first_seen(p_event_id, p_type, p_payment_key) then return false; end if;
+  insert into stripe_payments (payment_key) values (p_payment_key) on conflict do nothing;
+  perform 1 from stripe_payments p where p.payment_key = p_payment_key for update;
+  return true;
+end $$;
+
 -- Brings the credits taken back from a payment in line with its facts.
 create function stripe_reconcile(p_payment_key text) returns void
 language plpgsql as $$
@@ -195,9 +206,8 @@ language plpgsql as $$
 declare
   v_payment stripe_payments%rowtype;
 begin
-  if not stripe_event_first_seen(p_event_id, p_type, p_payment_key) then return 'duplicate'; end if;
-  insert into stripe_payments (payment_key) values (p_payment_key) on conflict do nothing;
-  select * into v_payment from stripe_payments p where p.payment_key = p_payment_key for update;
+  if not stripe_claim_event(p_event_id, p_type, p_payment_key) then return 'duplicate'; end if;
+  select * into v_payment from stripe_payments p where p.payment_key = p_payment_key;
   update stripe_payments p set
       session_id = p_session_id, user_id = p_user, pack_id = p_pack, credits = p_credits, amount_cents = p_amount_cents,
       paid = p.paid or p_paid, payment_failed = p.payment_failed or p_failed, updated_at = now()
@@ -215,9 +225,7 @@ create function stripe_apply_refund(p_event_id text, p_type text, p_payment_key 
 returns text
 language plpgsql as $$
 begin
-  if not stripe_event_first_seen(p_event_id, p_type, p_payment_key) then return 'duplicate'; end if;
-  insert into stripe_payments (payment_key) values (p_payment_key) on conflict do nothing;
-  perform 1 from stripe_payments p where p.payment_key = p_payment_key for update;
+  if not stripe_claim_event(p_event_id, p_type, p_payment_key) then return 'duplicate'; end if;
   update stripe_payments p set refunded_cents = greatest(p.refunded_cents, p_amount_refunded), updated_at = now()
     where p.payment_key = p_payment_key;
   perform stripe_reconcile(p_payment_key);
@@ -229,9 +237,7 @@ create function stripe_apply_dispute(p_event_id text, p_type text, p_payment_key
 returns text
 language plpgsql as $$
 begin
-  if not stripe_event_first_seen(p_event_id, p_type, p_payment_key) then return 'duplicate'; end if;
-  insert into stripe_payments (payment_key) values (p_payment_key) on conflict do nothing;
-  perform 1 from stripe_payments p where p.payment_key = p_payment_key for update;
+  if not stripe_claim_event(p_event_id, p_type, p_payment_key) then return 'duplicate'; end if;
   update stripe_payments p set
       dispute_status = case when p.dispute_status in ('won', 'lost', 'warning_closed') then p.dispute_status else p_status end,
       updated_at = now()
