@@ -36,6 +36,8 @@ export interface RunningService {
   child: ChildProcess;
   port: number;
   url: string;
+  /** The end of what the service wrote, for the error when it dies at start. */
+  lastOutput?: () => string;
 }
 
 export interface Stack {
@@ -50,21 +52,29 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * A port nothing listens on, picked below Linux's ephemeral range (32768 and up): a port the
+ * kernel handed out for bind(0) and freed can be taken by any outgoing connection on this machine
+ * (Redis, Postgres, HTTP) before the service binds it; these are not handed out that way.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    const available = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (available) return candidate;
+  }
 }
 
 async function waitForHealth(service: RunningService, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with code ${service.child.exitCode} before it was healthy`);
+    if (service.child.exitCode !== null) {
+      throw new Error(`${service.name} exited with code ${service.child.exitCode} before it was healthy: ${service.lastOutput?.() ?? ''}`);
+    }
     try {
       const response = await fetch(`${service.url}/health`);
       if (response.ok) return;
@@ -114,7 +124,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!options.quiet) {
       child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
     }
-    const service: RunningService = { name, child, port, url: `http://127.0.0.1:${port}` };
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-2000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const service: RunningService = { name, child, port, url: `http://127.0.0.1:${port}`, lastOutput: () => output };
     services.push(service);
     await waitForHealth(service);
     return service;
