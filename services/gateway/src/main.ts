@@ -13,6 +13,12 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL);
   const producer = createRedis(config.REDIS_URL, 'producer');
   const subscriber = createRedis(config.REDIS_URL, 'subscriber');
+  // The producer connection fails fast instead of queueing commands, so nothing may use it before
+  // it is connected: the rate limiters load their script into Redis as they are built.
+  if (producer.status !== 'ready') {
+    logger.info('waiting for Redis');
+    await new Promise<void>((resolve) => producer.once('ready', () => resolve()));
+  }
   const queue = new QueueAdapter(producer, config.QUEUE_PREFIX, { attempts: config.IMAGE_ATTEMPTS, delayMs: config.IMAGE_RETRY_DELAY_MS });
   const hub = new ProgressHub(subscriber, config.QUEUE_PREFIX);
   await hub.start();
