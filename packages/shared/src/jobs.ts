@@ -10,6 +10,7 @@ export const QueueName = {
   Images: 'images',
   Jobs: 'jobs',
   Maintenance: 'maintenance',
+  Edits: 'edits',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -18,6 +19,8 @@ export const JobName = {
   JobFinalize: 'JobFinalize',
   /** Scheduled (a BullMQ job scheduler): deletes uploads and results past the retention period. */
   RetentionSweep: 'RetentionSweep',
+  /** The manual editor: a finished picture rendered again from its stored cutout, no AI call, no charge. */
+  EditRender: 'EditRender',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -25,6 +28,10 @@ export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.
 export type ImageProcessPayload = z.infer<typeof imageProcessPayload>;
 
 export const jobFinalizePayload = z.strictObject({ jobId: z.uuid() });
+
+/** Settings travel as the seller sent them; the processor validates them again against the job's preset. */
+export const editRenderPayload = z.strictObject({ imageId: z.uuid(), userId: z.uuid(), settings: z.record(z.string(), z.unknown()) });
+export type EditRenderPayload = z.infer<typeof editRenderPayload>;
 export type JobFinalizePayload = z.infer<typeof jobFinalizePayload>;
 
 /** Finished jobs leave Redis after a bounded time so its memory stays bounded (reliability 22). */
@@ -53,6 +60,12 @@ export const jobCatalog = {
       removeOnComplete,
       removeOnFail,
     },
+  },
+  [JobName.EditRender]: {
+    queue: QueueName.Edits,
+    schema: editRenderPayload,
+    // A seller waits on the answer: one try, and the record goes soon.
+    options: { attempts: 1, removeOnComplete: { age: 600, count: 1000 }, removeOnFail: { age: 3600, count: 1000 } },
   },
 } as const;
 

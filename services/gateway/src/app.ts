@@ -4,9 +4,11 @@ import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { toErrorResponse, type BillingClient, type IORedis, type Logger, type Storage } from '@masterpost/shared';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
+import type { EditQueue } from './adapters/edit-queue';
 import type { QueueAdapter } from './adapters/queue.adapter';
 import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
+import { editorRoutes } from './routes/editor.routes';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
 import { idempotent } from './middleware/idempotency';
 import { createRateLimits } from './middleware/rate-limits';
@@ -25,6 +27,7 @@ export interface GatewayDeps {
   config: GatewayConfig;
   /** Shared by every gateway instance: the rate limits count here. */
   redis: IORedis;
+  edits: EditQueue;
   users: UsersRepository;
   jobs: JobsRepository;
   queue: QueueAdapter;
@@ -108,6 +111,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
     }),
   );
+  app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, authenticate }));
   app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process') }));
 
   app.use((_req, res) => {

@@ -3,6 +3,7 @@ import { buildGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
 import { JobsRepository } from './adapters/jobs.repository';
 import { ProgressHub } from './adapters/progress-hub';
+import { EditQueue } from './adapters/edit-queue';
 import { QueueAdapter } from './adapters/queue.adapter';
 import { UsersRepository } from './adapters/users.repository';
 import { TokenService } from './services/auth.service';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => producer.once('ready', () => resolve()));
   }
   const queue = new QueueAdapter(producer, config.QUEUE_PREFIX, { attempts: config.IMAGE_ATTEMPTS, delayMs: config.IMAGE_RETRY_DELAY_MS });
+  const edits = new EditQueue(producer, createRedis(config.REDIS_URL, 'subscriber'), config.QUEUE_PREFIX);
   const hub = new ProgressHub(subscriber, config.QUEUE_PREFIX);
   await hub.start();
   const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
   const app = buildGatewayApp({
     config,
     redis: producer,
+    edits,
     users: new UsersRepository(pool),
     jobs: new JobsRepository(pool),
     queue,
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
   handleShutdown(logger, [
     () => new Promise((resolve) => server.close(resolve)),
     () => queue.close(),
+    () => edits.close(),
     () => pool.end(),
     async () => {
       producer.disconnect();

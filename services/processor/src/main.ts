@@ -6,6 +6,7 @@ import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
 import { ImageProcessHandler } from './handlers/image-process.handler';
 import { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import { EditRenderHandler } from './handlers/edit-render.handler';
 import { RetentionHandler } from './handlers/retention.handler';
 import { createProcessorMetrics } from './metrics';
 import { FleetGate } from './qwen/fleet-gate';
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     concurrency: config.WORKER_CONCURRENCY,
     imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, billing, metrics, publishProgress, logger }),
     finalizeHandler: new JobFinalizeHandler({ repo, billing, publishProgress, logger }),
+    editHandler: new EditRenderHandler({ repo, storage, logger }),
     retentionHandler: new RetentionHandler({ pool, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
     repo,
     billing,
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
     logger,
     [
       // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
-      () => Promise.all([workers.images.close(), workers.jobs.close(), workers.maintenance.close(), maintenanceQueue.close()]),
+      () => Promise.all([workers.images.close(), workers.jobs.close(), workers.maintenance.close(), workers.edits.close(), maintenanceQueue.close()]),
       () => new Promise((resolve) => server.close(resolve)),
       () => renderPool.close(),
       () => pool.end(),

@@ -4,6 +4,7 @@ import { fleetKeys, JobName, QueueName, ledgerReference, type BillingClient, typ
 import type { ImagesRepository } from './adapters/images.repository';
 import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import type { EditRenderHandler } from './handlers/edit-render.handler';
 import type { RetentionHandler } from './handlers/retention.handler';
 import { PermanentImageError } from './image-errors';
 import { FleetPausedError, type FleetGate } from './qwen/fleet-gate';
@@ -30,6 +31,7 @@ export interface WorkerDeps {
   imageHandler: ImageProcessHandler;
   finalizeHandler: JobFinalizeHandler;
   retentionHandler: RetentionHandler;
+  editHandler: EditRenderHandler;
   repo: ImagesRepository;
   billing: BillingClient;
   gate: FleetGate;
@@ -50,7 +52,7 @@ export function keyFingerprint(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex').slice(0, 12);
 }
 
-export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker; maintenance: Worker } {
+export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker; maintenance: Worker; edits: Worker } {
   const { logger } = deps;
   const failImage = async (job: Job, code: string, message: string) => {
     const { imageId, jobId } = job.data as { imageId: string; jobId: string };
@@ -147,9 +149,18 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
     { connection: deps.connection, prefix: deps.prefix, concurrency: 1, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
   );
 
-  for (const worker of [images, jobs, maintenance]) {
+  const edits: Worker = new Worker(
+    QueueName.Edits,
+    async (job) => {
+      if (job.name !== JobName.EditRender) throw new UnrecoverableError(`unknown job ${job.name}`);
+      return deps.editHandler.handle(job.data);
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 2, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
+  );
+
+  for (const worker of [images, jobs, maintenance, edits]) {
     worker.on('error', (error) => logger.error({ err: error, queue: worker.name }, 'worker error'));
     worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, queue: worker.name, attemptsMade: job?.attemptsMade, err: error.message }, 'job attempt failed'));
   }
-  return { images, jobs, maintenance };
+  return { images, jobs, maintenance, edits };
 }

@@ -158,4 +158,24 @@ export class ImagesRepository {
     );
     return Number(rows[0]?.total ?? 0);
   }
+
+  /** What the editor needs of a picture: whose it is, its job's preset, and its stored cutout. */
+  async loadEditable(imageId: string): Promise<{ jobId: string; userId: string; filename: string; status: string; pipeline: PipelineId; cutoutKey: string | null } | null> {
+    const { rows } = await this.pool.query<{ job_id: string; user_id: string; filename: string; status: string; pipeline: PipelineId; cutout_key: string | null }>(
+      `select i.job_id, i.user_id, i.filename, i.status, j.pipeline, i.cutout_key
+         from images i join jobs j on j.id = i.job_id where i.id = $1 and j.files_deleted_at is null`,
+      [imageId],
+    );
+    const row = rows[0];
+    return row ? { jobId: row.job_id, userId: row.user_id, filename: row.filename, status: row.status, pipeline: row.pipeline, cutoutKey: row.cutout_key } : null;
+  }
+
+  async replaceResult(imageId: string, result: Omit<FinishedImage, 'qwenKey' | 'cutoutKey' | 'reusedOutput'>): Promise<void> {
+    await this.pool.query(
+      `update images set result_key = $2, output_name = $3, output_format = $4, output_width = $5, output_height = $6, output_bytes = $7,
+              shadow_type = $8, compliance = $9, updated_at = now()
+        where id = $1 and status = 'done'`,
+      [imageId, result.resultKey, result.outputName, result.outputFormat, result.width, result.height, result.bytes, result.shadowType, JSON.stringify(result.compliance)],
+    );
+  }
 }

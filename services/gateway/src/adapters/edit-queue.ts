@@ -1,0 +1,30 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { jobCatalog, JobName, type IORedis } from '@masterpost/shared';
+
+/**
+ * The editor's requests go to the processors like all picture work, and the gateway waits for
+ * the answer (a render from a stored cutout takes well under a second).
+ */
+export class EditQueue {
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+
+  constructor(producer: IORedis, eventsConnection: IORedis, prefix: string) {
+    const edit = jobCatalog[JobName.EditRender];
+    this.queue = new Queue(edit.queue, { connection: producer, prefix });
+    this.events = new QueueEvents(edit.queue, { connection: eventsConnection, prefix });
+    this.queue.on('error', () => undefined);
+    this.events.on('error', () => undefined);
+  }
+
+  /** Resolves with the processor's answer; rejects with its error message or on timeout. */
+  async render(imageId: string, userId: string, settings: Record<string, unknown>, timeoutMs: number): Promise<{ resultKey: string }> {
+    const edit = jobCatalog[JobName.EditRender];
+    const job = await this.queue.add(JobName.EditRender, edit.schema.parse({ imageId, userId, settings }), edit.options);
+    return (await job.waitUntilFinished(this.events, timeoutMs)) as { resultKey: string };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.events.close()]);
+  }
+}
