@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { resolveRenderSpec, type PipelineId } from '@masterpost/shared';
+import { productPhoto } from '../e2e/fixtures';
+import { renderFromQwenOutput } from '../services/processor/src/render/render.service';
+import { whitenBackground } from '../tools/dashscope-sim/src/model';
+
+/**
+ * Writes docs/sheet.png: one product photo, then what each preset makes of it (with the preset's
+ * own shadow) and what each shadow type looks like, side by side, labelled, for a person to
+ * judge at a glance. The "AI" step is the local stand-in's, as in the tests.
+ */
+const TILE = 360;
+const LABEL = 44;
+
+async function tile(picture: Buffer, label: string): Promise<Buffer> {
+  const image = await sharp(picture).flatten({ background: '#ffffff' }).resize(TILE, TILE, { fit: 'contain', background: '#ffffff' }).png().toBuffer();
+  const text = `<svg xmlns="http://www.w3.org/2000/svg" width="${TILE}" height="${LABEL}"><rect width="100%" height="100%" fill="#263238"/><text x="12" y="29" font-family="DejaVu Sans, sans-serif" font-size="20" fill="#ffffff">${label}</text></svg>`;
+  return sharp({ create: { width: TILE, height: TILE + LABEL, channels: 3, background: '#b0bec5' } })
+    .composite([{ input: Buffer.from(text), top: 0, left: 0 }, { input: image, top: LABEL, left: 0 }])
+    .png()
+    .toBuffer();
+}
+
+async function main(): Promise<void> {
+  const photo = await productPhoto({ width: 1200, height: 1200, colour: '#c0392b', shape: 'bottle' });
+  const qwen = (await whitenBackground(photo, { noise: 3, tolerance: 40, outputSize: { width: 1024, height: 1024 } })).png;
+  const presets: PipelineId[] = ['amazon', 'ebay', 'instagram', 'shopify', 'etsy'];
+  const rows: Buffer[][] = [[await tile(photo, 'seller photo'), await tile(qwen, 'AI: white background')]];
+  const presetRow: Buffer[] = [];
+  for (const pipeline of presets) {
+    const spec = resolveRenderSpec(pipeline, {});
+    const { picture } = await renderFromQwenOutput(qwen, spec);
+    presetRow.push(await tile(picture.bytes, `${pipeline} ${spec.canvas.width}x${spec.canvas.height}, ${picture.shadow}`));
+  }
+  rows.push(presetRow);
+  const shadowRow: Buffer[] = [];
+  for (const type of ['drop', 'reflection', 'natural', 'auto'] as const) {
+    const { picture } = await renderFromQwenOutput(qwen, resolveRenderSpec('shopify', { shadow: { type } }));
+    shadowRow.push(await tile(picture.bytes, `shadow: ${type}${type === 'auto' ? ` → ${picture.shadow}` : ''}`));
+  }
+  rows.push(shadowRow);
+
+  const columns = Math.max(...rows.map((row) => row.length));
+  const gap = 12;
+  const width = columns * TILE + (columns + 1) * gap;
+  const height = rows.length * (TILE + LABEL) + (rows.length + 1) * gap;
+  const composites = rows.flatMap((row, rowIndex) =>
+    row.map((input, columnIndex) => ({ input, left: gap + columnIndex * (TILE + gap), top: gap + rowIndex * (TILE + LABEL + gap) })),
+  );
+  const out = path.resolve(__dirname, '..', 'docs', 'sheet.png');
+  mkdirSync(path.dirname(out), { recursive: true });
+  await sharp({ create: { width, height, channels: 3, background: '#eceff1' } }).composite(composites).png().toFile(out);
+  console.log(`wrote ${out}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
