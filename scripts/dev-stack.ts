@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { seedGallery } from './seed-gallery';
 import { ROOT, startStack } from './stack';
 
 /**
@@ -8,11 +9,13 @@ import { ROOT, startStack } from './stack';
 async function main(): Promise<void> {
   const dataDir = path.join(ROOT, '.data');
   const usingRealDashScope = Boolean(process.env.DASHSCOPE_API_KEY);
+  const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/masterpost';
+  const storageDir = process.env.STORAGE_DIR ?? path.join(dataDir, 'storage');
   const stack = await startStack({
-    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/masterpost',
+    databaseUrl,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queuePrefix: process.env.QUEUE_PREFIX ?? 'masterpost',
-    storageDir: process.env.STORAGE_DIR ?? path.join(dataDir, 'storage'),
+    storageDir,
     logDir: path.join(dataDir, 'logs'),
     ports: { gateway: 8080, billing: 8081, processor: 8090, sim: 8082, simResults: 8083 },
     ...(usingRealDashScope ? { dashscopeBaseUrl: process.env.DASHSCOPE_BASE_URL ?? 'https://dashscope-intl.aliyuncs.com/api/v1' } : {}),
@@ -25,6 +28,8 @@ async function main(): Promise<void> {
     },
     quiet: true,
   });
+  const seeded = await seedGallery(databaseUrl, storageDir);
+  if (seeded > 0) console.log(`Seeded the gallery with ${seeded} generated examples.`);
   console.log(`\nMasterpost is running: ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')}`);
   console.log(`  billing ${stack.billingUrl}, logs in .data/logs, files in .data/storage`);
   console.log(usingRealDashScope ? '  AI: DashScope (DASHSCOPE_API_KEY is set)' : '  AI: the local DashScope stand-in (set DASHSCOPE_API_KEY for the real one)');

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { toErrorResponse, type BillingClient, type IORedis, type Logger, type Storage } from '@masterpost/shared';
+import { toErrorResponse, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/shared';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
 import type { EditQueue } from './adapters/edit-queue';
@@ -9,6 +9,7 @@ import type { QueueAdapter } from './adapters/queue.adapter';
 import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
 import { editorRoutes } from './routes/editor.routes';
+import { galleryRoutes } from './routes/gallery.routes';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
 import { idempotent } from './middleware/idempotency';
 import { createRateLimits } from './middleware/rate-limits';
@@ -28,6 +29,7 @@ export interface GatewayDeps {
   /** Shared by every gateway instance: the rate limits count here. */
   redis: IORedis;
   edits: EditQueue;
+  pool: Pool;
   users: UsersRepository;
   jobs: JobsRepository;
   queue: QueueAdapter;
@@ -111,6 +113,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
     }),
   );
+  app.use(galleryRoutes({ pool: deps.pool, jobs: deps.jobs, storage: deps.storage, adminEmails: config.ADMIN_EMAILS, authenticate }));
   app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, authenticate }));
   app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process') }));
 

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     config,
     redis: producer,
     edits,
+    pool,
     users: new UsersRepository(pool),
     jobs: new JobsRepository(pool),
     queue,
