@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, parseInput, resolveRenderSpec, SettingsError } from '@masterpost/shared';
+import { AppError, ErrorCode, parseInput } from '@masterpost/shared';
 import type { EditQueue } from '../adapters/edit-queue';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
+import { checkSettings } from '../services/settings';
 
 /**
  * POST /api/v1/manual-editor/render: a finished picture rendered again with other settings
@@ -22,14 +23,7 @@ export function editorRoutes(deps: { jobs: JobsRepository; edits: EditQueue; aut
     if (!job || !job.pipeline) throw new AppError(404, ErrorCode.NotFound, 'no such picture');
     if (job.files_deleted_at) throw new AppError(410, 'files_deleted', 'the pictures of this job were deleted after the retention period');
     if (image.status !== 'done' || !image.cutout_key) throw new AppError(409, ErrorCode.NotFinished, 'only a finished picture can be edited');
-    try {
-      resolveRenderSpec(job.pipeline, body.settings);
-    } catch (error) {
-      if (error instanceof SettingsError) {
-        throw new AppError(400, ErrorCode.InvalidSettings, `settings.${error.field}: ${error.message.slice(error.field.length + 2)}`, { field: `settings.${error.field}` });
-      }
-      throw error;
-    }
+    checkSettings(job.pipeline, body.settings);
     try {
       await deps.edits.render(image.id, userId, body.settings, 20_000);
     } catch (error) {

@@ -4,15 +4,13 @@ import { z } from 'zod';
 import { AppError, ErrorCode, parseInput, type Pool, type Storage } from '@masterpost/shared';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import { currentUser, requireAdmin, type requireUser } from '../middleware/auth.middleware';
+import { CONTENT_TYPES, EXTENSIONS, UUID } from './media';
 
 /**
  * The landing page's before/after gallery: public to read; an operator adds an item from one of
  * their own finished pictures (a seller's photo is never published by someone else). Items hold
  * copies of both pictures, so no retention sweep or job deletion empties the gallery.
  */
-const CONTENT_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tiff: 'image/tiff', gif: 'image/gif' };
-const EXTENSIONS: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', tiff: 'tiff', gif: 'gif' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const addBody = z.strictObject({ image_id: z.uuid(), title: z.string().trim().min(1).max(120), description: z.string().trim().max(500).default('') });
 
 interface GalleryRow {

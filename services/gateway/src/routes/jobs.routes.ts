@@ -5,9 +5,8 @@ import type { ProgressHub } from '../adapters/progress-hub';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import { streamJobZip } from '../services/download.service';
 import { isTerminal, type JobsService } from '../services/jobs.service';
+import { CONTENT_TYPES, UUID } from './media';
 
-const CONTENT_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tiff: 'image/tiff', gif: 'image/gif' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function jobsRoutes(deps: {
   service: JobsService;

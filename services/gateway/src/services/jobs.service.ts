@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import {
-  AppError, BillingRequestError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, resolveRenderSpec, storageKey,
-  SettingsError, jobSettingsSchema, type BillingClient, type JobSettings, type Storage,
+  AppError, BillingRequestError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, storageKey,
+  jobSettingsSchema, type BillingClient, type JobSettings, type Storage,
 } from '@masterpost/shared';
 import { TERMINAL_JOB_STATUSES, type ImageRow, type JobRow, type JobsRepository } from '../adapters/jobs.repository';
 import type { QueueAdapter } from '../adapters/queue.adapter';
+import { checkSettings } from './settings';
 
 /**
  * Processing, cancelling and reporting on jobs. Credits are reserved before anything is
@@ -189,13 +190,6 @@ function parseProcessRequest(body: unknown): { jobId: string; pipeline: (typeof 
   if (!isPipelineId(input.pipeline)) {
     throw new AppError(400, ErrorCode.InvalidInput, `pipeline must be one of ${pipelineIds.join(', ')}`, { field: 'pipeline' });
   }
-  try {
-    resolveRenderSpec(input.pipeline, input.settings);
-  } catch (error) {
-    if (error instanceof SettingsError) {
-      throw new AppError(400, ErrorCode.InvalidSettings, `settings.${error.field}: ${error.message.slice(error.field.length + 2)}`, { field: `settings.${error.field}` });
-    }
-    throw error;
-  }
+  checkSettings(input.pipeline, input.settings);
   return { jobId: input.job_id, pipeline: input.pipeline, settings: jobSettingsSchema.parse(input.settings ?? {}) };
 }
