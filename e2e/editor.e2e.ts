@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import request from 'supertest';
 import { getBinary, inspectPicture } from './fixtures';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, Seller } from './seller';
 
 /**
@@ -17,14 +17,7 @@ beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '30' } });
   api = request(stack.gatewayUrl);
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 test('a finished picture is rendered again as PNG with a drop shadow: no AI call, no charge, the new picture is the one served', async () => {
   const seller = await Seller.register(stack.gatewayUrl, 'editor@example.com');
   const jobId = await seller.upload(await distinctPhotos(1, 900, 800));

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { getBinary, inspectPicture, productPhoto } from './fixtures';
-import { readEvents, startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, readEvents, startTestStack, type TestStack } from './harness';
 
 /**
  * What a seller sees when things go wrong: too few credits, a photo the AI provider refuses,
@@ -16,13 +16,9 @@ beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '10' } });
   api = request(stack.gatewayUrl);
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
+cleanUpAfter(() => stack);
 afterEach(() => {
   stack.sim.configure({ fault: 'none', outputSize: undefined });
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
 });
 
 async function seller(email: string): Promise<string> {

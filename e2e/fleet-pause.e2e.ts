@@ -1,5 +1,5 @@
 import type { RunningService } from '../scripts/stack';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, eventually, metricValue, Seller } from './seller';
 
 /**
@@ -19,14 +19,7 @@ beforeAll(async () => {
     env: { SIGNUP_CREDITS: '60', QWEN_PAUSE_RECHECK_MS: '500' },
   });
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 async function readiness(service: { url: string }): Promise<{ status: string; checks: Record<string, string> }> {
   return (await fetch(`${service.url}/ready`)).json() as Promise<{ status: string; checks: Record<string, string> }>;
 }

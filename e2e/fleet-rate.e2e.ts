@@ -1,4 +1,4 @@
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, metricValue, Seller } from './seller';
 
 /**
@@ -17,14 +17,7 @@ beforeAll(async () => {
     env: { SIGNUP_CREDITS: '100', QWEN_MAX_PER_SECOND: '2', QWEN_MAX_IN_FLIGHT: '2', WORKER_CONCURRENCY: '3' },
   });
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 test('four processors never send more than the account allows, and every picture is made and paid for once', async () => {
   const seller = await Seller.register(stack.gatewayUrl, 'fleet@example.com');
   const photos = await distinctPhotos(16);

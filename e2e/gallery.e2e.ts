@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { seedGallery } from '../scripts/seed-gallery';
 import { getBinary } from './fixtures';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, Seller } from './seller';
 
 /**
@@ -18,14 +18,7 @@ beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '30', ADMIN_EMAILS: 'operator@example.com' } });
   api = request(stack.gatewayUrl);
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 interface GalleryItem {
   id: string;
   title: string;

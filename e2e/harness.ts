@@ -74,6 +74,20 @@ export async function startTestStack(
   };
 }
 
+/**
+ * The hooks every end-to-end file wants: the stack torn down after the file, and its services'
+ * logs printed after a failing test (the only way to see why a process misbehaved).
+ */
+export function cleanUpAfter(current: () => TestStack | undefined): void {
+  afterAll(async () => {
+    await current()?.teardown();
+  });
+  afterEach(() => {
+    const state = expect.getState();
+    if (state.assertionCalls !== state.numPassingAsserts) console.log(current()?.dump());
+  });
+}
+
 /** Reads a server-sent event stream until `done`, returning every event in order. */
 export async function readEvents(url: string, token: string, timeoutMs: number): Promise<Array<{ event: string; data: unknown }>> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });

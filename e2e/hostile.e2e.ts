@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import type { RunningService } from '../scripts/stack';
 import { getBinary, productPhoto, zipOf } from './fixtures';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 
 /**
  * Strangers' files and strangers themselves, through the real gateway: a corpus of hostile
@@ -32,14 +32,7 @@ beforeAll(async () => {
   second = await stack.startGateway('gateway-2');
   api = request(stack.gatewayUrl);
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 async function seller(): Promise<string> {
   const email = `hostile-${address}-${Date.now()}@example.com`;
   const response = await api.post('/auth/register').set('x-forwarded-for', `10.0.0.1, ${nextAddress()}`).send({ email, password: 'long enough password' }).expect(201);

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import request from 'supertest';
 import { getBinary, inspectPicture, productPhoto } from './fixtures';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { Seller } from './seller';
 
 /**
@@ -16,14 +16,7 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '60' } });
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 async function inputs(): Promise<Array<{ name: string; data: Buffer }>> {
   const base = await productPhoto({ width: 900, height: 900, colour: '#1a5276', shape: 'box' });
   const frame = (colour: string) => productPhoto({ width: 600, height: 600, colour, shape: 'disc' });

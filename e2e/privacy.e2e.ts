@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { getBinary } from './fixtures';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, eventually, Seller } from './seller';
 
 /**
@@ -19,14 +19,7 @@ beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '30', RETENTION_SECONDS: '15', RETENTION_SWEEP_EVERY_MS: '1000' } });
   api = request(stack.gatewayUrl);
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 const jobFolder = (jobId: string) => path.join(stack.env.STORAGE_DIR!, 'jobs', jobId);
 
 async function finishedJob(seller: Seller, offset: number): Promise<{ jobId: string; imageId: string }> {

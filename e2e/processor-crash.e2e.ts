@@ -1,5 +1,5 @@
 import type { RunningService } from '../scripts/stack';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, eventually, Seller } from './seller';
 
 /**
@@ -29,14 +29,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
-
+cleanUpAfter(() => stack);
 function exited(service: RunningService): Promise<void> {
   return new Promise((resolve) => {
     if (service.child.exitCode !== null || service.child.signalCode !== null) return resolve();

@@ -1,5 +1,5 @@
 import { prepareQwenInput } from '../services/processor/src/qwen/prepare-input';
-import { startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, Seller } from './seller';
 
 /**
@@ -14,13 +14,9 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '60', IMAGE_ATTEMPTS: '4', IMAGE_RETRY_DELAY_MS: '200' } });
 });
-afterAll(async () => {
-  await stack?.teardown();
-});
+cleanUpAfter(() => stack);
 afterEach(() => {
   stack.sim.configure({ fault: 'none', failNext: 0, maxImageBytes: 10 * 1024 * 1024 });
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
 });
 
 test('a burst of 500s is retried and the picture is made, charged once', async () => {

@@ -2,7 +2,7 @@ import AdmZip from 'adm-zip';
 import Stripe from 'stripe';
 import request from 'supertest';
 import { getBinary, inspectPicture, productPhoto, zipOf } from './fixtures';
-import { readEvents, startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, readEvents, startTestStack, type TestStack } from './harness';
 
 /**
  * The seller's whole flow on the real services, Redis and Postgres: register, upload photos,
@@ -19,14 +19,7 @@ beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '30', STRIPE_SECRET_KEY: 'sk_test_not_called_here', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
 });
 
-afterAll(async () => {
-  await stack?.teardown();
-});
-
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts) console.log(stack.dump());
-});
+cleanUpAfter(() => stack);
 
 test('a seller turns five photos into Amazon-ready pictures and pays 3 credits for each', async () => {
   const api = request(stack.gatewayUrl);
