@@ -8,8 +8,8 @@ import { whitenBackground } from '../tools/dashscope-sim/src/model';
 
 /**
  * Writes docs/sheet.png: one product photo, then what each preset makes of it (with the preset's
- * own shadow) and what each shadow type looks like, side by side, labelled, for a person to
- * judge at a glance. The "AI" step is the local stand-in's, as in the tests.
+ * own shadow), what each shadow type looks like and what `auto` picks for three shapes, side by
+ * side, labelled, for a person to judge at a glance. The "AI" step is the local stand-in's, as in the tests.
  */
 const TILE = 360;
 const LABEL = 44;
@@ -23,24 +23,45 @@ async function tile(picture: Buffer, label: string): Promise<Buffer> {
     .toBuffer();
 }
 
+async function aiOutput(photo: Buffer): Promise<Buffer> {
+  return (await whitenBackground(photo, { noise: 3, tolerance: 40 })).png;
+}
+
 async function main(): Promise<void> {
   const photo = await productPhoto({ width: 1200, height: 1200, colour: '#c0392b', shape: 'bottle' });
-  const qwen = (await whitenBackground(photo, { noise: 3, tolerance: 40, outputSize: { width: 1024, height: 1024 } })).png;
+  const qwen = await aiOutput(photo);
   const presets: PipelineId[] = ['amazon', 'ebay', 'instagram', 'shopify', 'etsy'];
   const rows: Buffer[][] = [[await tile(photo, 'seller photo'), await tile(qwen, 'AI: white background')]];
   const presetRow: Buffer[] = [];
   for (const pipeline of presets) {
     const spec = resolveRenderSpec(pipeline, {});
-    const { picture } = await renderFromQwenOutput(qwen, spec);
+    const { picture } = await renderFromQwenOutput(qwen, spec, photo);
     presetRow.push(await tile(picture.bytes, `${pipeline} ${spec.canvas.width}x${spec.canvas.height}, ${picture.shadow}`));
   }
   rows.push(presetRow);
+
+  // The four shadow types on one product, at Instagram's size and coverage, where a shadow has room.
+  const boxPhoto = await productPhoto({ width: 1200, height: 1200, colour: '#2e86c1', shape: 'box' });
+  const boxQwen = await aiOutput(boxPhoto);
   const shadowRow: Buffer[] = [];
   for (const type of ['drop', 'reflection', 'natural', 'auto'] as const) {
-    const { picture } = await renderFromQwenOutput(qwen, resolveRenderSpec('shopify', { shadow: { type } }));
+    const { picture } = await renderFromQwenOutput(boxQwen, resolveRenderSpec('instagram', { shadow: { type, opacity: 0.55 } }), boxPhoto);
     shadowRow.push(await tile(picture.bytes, `shadow: ${type}${type === 'auto' ? ` → ${picture.shadow}` : ''}`));
   }
   rows.push(shadowRow);
+
+  // What auto picks by shape: a wide product sits on the floor, a tall narrow one stands on gloss.
+  const autoRow: Buffer[] = [];
+  for (const [label, shape, width, height] of [
+    ['wide', 'disc', 1600, 600],
+    ['tall', 'bottle', 700, 1400],
+    ['square-ish', 'box', 1200, 1200],
+  ] as const) {
+    const shaped = await productPhoto({ width, height, colour: '#8e44ad', shape });
+    const { picture } = await renderFromQwenOutput(await aiOutput(shaped), resolveRenderSpec('shopify', { coverage: 0.75, shadow: { type: 'auto', opacity: 0.55 } }), shaped);
+    autoRow.push(await tile(picture.bytes, `auto, ${label} → ${picture.shadow}`));
+  }
+  rows.push(autoRow);
 
   const columns = Math.max(...rows.map((row) => row.length));
   const gap = 12;

@@ -6,6 +6,7 @@
 export const ErrorCode = {
   InvalidInput: 'invalid_input',
   InvalidSettings: 'invalid_settings',
+  InvalidMask: 'invalid_mask',
   InvalidCredentials: 'invalid_credentials',
   Unauthorized: 'unauthorized',
   Forbidden: 'forbidden',

@@ -29,8 +29,17 @@ export type ImageProcessPayload = z.infer<typeof imageProcessPayload>;
 
 export const jobFinalizePayload = z.strictObject({ jobId: z.uuid() });
 
-/** Settings travel as the seller sent them; the processor validates them again against the job's preset. */
-export const editRenderPayload = z.strictObject({ imageId: z.uuid(), userId: z.uuid(), settings: z.record(z.string(), z.unknown()) });
+/**
+ * Settings travel as the seller sent them; the processor validates them again against the job's
+ * preset. A mask edit names the stored copy of the seller's mask: a key the gateway made from
+ * ids, never a name from the client.
+ */
+export const editRenderPayload = z.strictObject({
+  imageId: z.uuid(),
+  userId: z.uuid(),
+  settings: z.record(z.string(), z.unknown()),
+  maskKey: z.string().regex(/^jobs\/[0-9a-f-]{36}\/masks\/[0-9a-f-]{36}-sent-[0-9a-f]{16}\.png$/).optional(),
+});
 export type EditRenderPayload = z.infer<typeof editRenderPayload>;
 export type JobFinalizePayload = z.infer<typeof jobFinalizePayload>;
 

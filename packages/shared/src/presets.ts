@@ -193,4 +193,24 @@ export function resolveRenderSpec(pipeline: PipelineId, rawSettings: unknown): R
   };
 }
 
+/**
+ * Later settings over earlier ones, key by key, and inside `shadow` and `size` too: an edit
+ * that changes the shadow's opacity keeps the job's shadow type and format.
+ */
+export function mergeSettings(...layers: Array<Record<string, unknown> | null | undefined>): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer ?? {})) {
+      const before = merged[key];
+      const nested = (key === 'shadow' || key === 'size') && isPlainObject(before) && isPlainObject(value);
+      merged[key] = nested ? { ...before, ...value } : value;
+    }
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export const formatExtension: Record<OutputFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };

@@ -112,6 +112,10 @@ export const storageKey = {
   /** Outputs are reused across jobs for the same photo, preset prompt and model (never pay twice). */
   qwenCache: (userId: string, contentKey: string) => `qwen-cache/${userId}/${contentKey}.png`,
   cutout: (jobId: string, imageId: string) => `jobs/${jobId}/cutouts/${imageId}.png`,
+  /** The product mask over the whole Qwen output (white = product): what the editor paints on. */
+  mask: (jobId: string, imageId: string) => `jobs/${jobId}/masks/${imageId}.png`,
+  /** A mask a seller sent, kept under a name of our own until the edit has used it. */
+  sentMask: (jobId: string, imageId: string, nonce: string) => `jobs/${jobId}/masks/${imageId}-sent-${nonce}.png`,
   result: (jobId: string, imageId: string, ext: string) => `jobs/${jobId}/results/${imageId}.${ext}`,
   job: (jobId: string) => `jobs/${jobId}`,
 };

@@ -114,7 +114,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
   app.use(galleryRoutes({ pool: deps.pool, jobs: deps.jobs, storage: deps.storage, adminEmails: config.ADMIN_EMAILS, authenticate }));
-  app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, authenticate }));
+  app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage, authenticate, rateLimit: limits.process }));
   app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process') }));
 
   app.use((_req, res) => {

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     concurrency: config.WORKER_CONCURRENCY,
     imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, billing, metrics, publishProgress, logger }),
     finalizeHandler: new JobFinalizeHandler({ repo, billing, publishProgress, logger }),
-    editHandler: new EditRenderHandler({ repo, storage, logger }),
+    editHandler: new EditRenderHandler({ repo, storage, render: renderPool.render, logger }),
     retentionHandler: new RetentionHandler({ pool, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
     repo,
     billing,

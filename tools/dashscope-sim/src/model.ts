@@ -76,8 +76,26 @@ export async function whitenBackground(input: Buffer, options: ModelOptions): Pr
     if (y > 0) push(x, y - 1);
     if (y < height - 1) push(x, y + 1);
   }
+  // Backdrop seen through the product (a mug's handle) goes white too, as Qwen clears it:
+  // enclosed regions of the backdrop's colour larger than a speck.
+  const minHole = Math.max(25, Math.round(width * height * 0.0005));
+  for (let seed = 0; seed < visited.length; seed++) {
+    if (visited[seed] || !isBackground(seed * 3)) continue;
+    const region = [seed];
+    visited[seed] = 2;
+    for (let cursor = 0; cursor < region.length; cursor++) {
+      const index = region[cursor]!;
+      const x = index % width;
+      for (const next of [x > 0 ? index - 1 : -1, x < width - 1 ? index + 1 : -1, index - width, index + width]) {
+        if (next < 0 || next >= visited.length || visited[next] || !isBackground(next * 3)) continue;
+        visited[next] = 2;
+        region.push(next);
+      }
+    }
+    if (region.length < minHole) for (const index of region) visited[index] = 3;
+  }
   for (let index = 0; index < visited.length; index++) {
-    if (!visited[index]) continue;
+    if (visited[index] !== 1 && visited[index] !== 2) continue;
     const shade = options.noise > 0 ? 255 - Math.floor(Math.random() * (options.noise + 1)) : 255;
     data[index * 3] = shade;
     data[index * 3 + 1] = shade;

@@ -18,9 +18,9 @@ export class EditQueue {
   }
 
   /** Resolves with the processor's answer; rejects with its error message or on timeout. */
-  async render(imageId: string, userId: string, settings: Record<string, unknown>, timeoutMs: number): Promise<{ resultKey: string }> {
+  async render(imageId: string, userId: string, settings: Record<string, unknown>, timeoutMs: number, maskKey?: string): Promise<{ resultKey: string }> {
     const edit = jobCatalog[JobName.EditRender];
-    const job = await this.queue.add(JobName.EditRender, edit.schema.parse({ imageId, userId, settings }), edit.options);
+    const job = await this.queue.add(JobName.EditRender, edit.schema.parse({ imageId, userId, settings, ...(maskKey ? { maskKey } : {}) }), edit.options);
     return (await job.waitUntilFinished(this.events, timeoutMs)) as { resultKey: string };
   }
 

@@ -34,6 +34,19 @@ export interface FinishedImage {
   reusedOutput: boolean;
 }
 
+export interface EditableImage {
+  jobId: string;
+  userId: string;
+  filename: string;
+  status: string;
+  pipeline: PipelineId;
+  cutoutKey: string | null;
+  qwenKey: string | null;
+  resultKey: string | null;
+  jobSettings: Record<string, unknown> | null;
+  editSettings: Record<string, unknown> | null;
+}
+
 export interface ImageSummary {
   id: string;
   status: ImageContext['imageStatus'];
@@ -159,23 +172,33 @@ export class ImagesRepository {
     return Number(rows[0]?.total ?? 0);
   }
 
-  /** What the editor needs of a picture: whose it is, its job's preset, and its stored cutout. */
-  async loadEditable(imageId: string): Promise<{ jobId: string; userId: string; filename: string; status: string; pipeline: PipelineId; cutoutKey: string | null } | null> {
-    const { rows } = await this.pool.query<{ job_id: string; user_id: string; filename: string; status: string; pipeline: PipelineId; cutout_key: string | null }>(
-      `select i.job_id, i.user_id, i.filename, i.status, j.pipeline, i.cutout_key
+  /** What the editor needs of a picture: whose it is, its job's preset and settings, and its stored files. */
+  async loadEditable(imageId: string): Promise<EditableImage | null> {
+    const { rows } = await this.pool.query<{
+      job_id: string; user_id: string; filename: string; status: string; pipeline: PipelineId; cutout_key: string | null;
+      qwen_key: string | null; result_key: string | null; job_settings: Record<string, unknown> | null; edit_settings: Record<string, unknown> | null;
+    }>(
+      `select i.job_id, i.user_id, i.filename, i.status, j.pipeline, i.cutout_key, i.qwen_key, i.result_key,
+              j.settings as job_settings, i.edit_settings
          from images i join jobs j on j.id = i.job_id where i.id = $1 and j.files_deleted_at is null`,
       [imageId],
     );
     const row = rows[0];
-    return row ? { jobId: row.job_id, userId: row.user_id, filename: row.filename, status: row.status, pipeline: row.pipeline, cutoutKey: row.cutout_key } : null;
+    return row
+      ? {
+          jobId: row.job_id, userId: row.user_id, filename: row.filename, status: row.status, pipeline: row.pipeline,
+          cutoutKey: row.cutout_key, qwenKey: row.qwen_key, resultKey: row.result_key, jobSettings: row.job_settings, editSettings: row.edit_settings,
+        }
+      : null;
   }
 
-  async replaceResult(imageId: string, result: Omit<FinishedImage, 'qwenKey' | 'cutoutKey' | 'reusedOutput'>): Promise<void> {
+  async replaceResult(imageId: string, result: Omit<FinishedImage, 'qwenKey' | 'cutoutKey' | 'reusedOutput'> & { editSettings: Record<string, unknown> }): Promise<void> {
     await this.pool.query(
       `update images set result_key = $2, output_name = $3, output_format = $4, output_width = $5, output_height = $6, output_bytes = $7,
-              shadow_type = $8, compliance = $9, updated_at = now()
+              shadow_type = $8, compliance = $9, edit_settings = $10, updated_at = now()
         where id = $1 and status = 'done'`,
-      [imageId, result.resultKey, result.outputName, result.outputFormat, result.width, result.height, result.bytes, result.shadowType, JSON.stringify(result.compliance)],
+      [imageId, result.resultKey, result.outputName, result.outputFormat, result.width, result.height, result.bytes, result.shadowType,
+        JSON.stringify(result.compliance), JSON.stringify(result.editSettings)],
     );
   }
 }

@@ -1,34 +1,59 @@
-import sharp from 'sharp';
 import { UnrecoverableError } from 'bullmq';
-import { editRenderPayload, formatExtension, resolveRenderSpec, SettingsError, storageKey, type Logger, type Storage } from '@masterpost/shared';
+import {
+  editRenderPayload, formatExtension, mergeSettings, resolveRenderSpec, SettingsError, storageKey, type Logger, type Storage,
+} from '@masterpost/shared';
 import type { ImagesRepository } from '../adapters/images.repository';
-import { renderFromCutout } from '../render/render.service';
+import type { Renderer } from '../render/render-pool';
+import { NoProductFoundError } from '../render/render.service';
 import { outputNameFor } from './image-process.handler';
 
 /**
- * The manual editor's "render": a finished picture made again with other settings from the
- * cutout stored when it was first made. No AI call and no credit movement: the picture was
- * paid for once. The new picture replaces the old one (in the result link and the ZIP).
+ * The manual editor. "render": a finished picture made again with other settings from the
+ * cutout stored when it was first made. "mask" (a `maskKey` in the payload): the stored Qwen
+ * output cut out again along the seller's mask, which becomes the new cutout and mask, then
+ * rendered. Neither calls the AI or moves a credit: the picture was paid for once. The new
+ * picture replaces the old one (in the result link and the ZIP). Settings build up: the job's,
+ * then every edit's, so one change keeps the rest.
  */
 export class EditRenderHandler {
-  constructor(private readonly deps: { repo: ImagesRepository; storage: Storage; logger: Logger }) {}
+  constructor(private readonly deps: { repo: ImagesRepository; storage: Storage; render: Renderer; logger: Logger }) {}
 
   async handle(data: unknown): Promise<{ resultKey: string; width: number; height: number; format: string }> {
     const parsed = editRenderPayload.safeParse(data);
     if (!parsed.success) throw new UnrecoverableError(`EditRender payload is invalid: ${parsed.error.message}`);
-    const { imageId, userId, settings } = parsed.data;
+    const { imageId, userId, settings, maskKey } = parsed.data;
     const image = await this.deps.repo.loadEditable(imageId);
-    if (!image || image.userId !== userId || image.status !== 'done' || !image.cutoutKey) throw new UnrecoverableError('no finished picture to edit');
+    if (!image || image.userId !== userId || image.status !== 'done' || !image.cutoutKey || !image.qwenKey) {
+      throw new UnrecoverableError('no finished picture to edit');
+    }
 
+    const editSettings = mergeSettings(image.editSettings, settings);
     let spec;
     try {
-      spec = resolveRenderSpec(image.pipeline, settings);
+      spec = resolveRenderSpec(image.pipeline, mergeSettings(image.jobSettings, editSettings));
     } catch (error) {
       if (error instanceof SettingsError) throw new UnrecoverableError(error.message);
       throw error;
     }
-    const { data: rgba, info } = await sharp(await this.deps.storage.get(image.cutoutKey)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    const picture = await renderFromCutout({ data: rgba, width: info.width, height: info.height }, spec);
+
+    let picture;
+    if (maskKey) {
+      let rendered;
+      try {
+        rendered = await this.deps.render.withMask(await this.deps.storage.get(image.qwenKey), await this.deps.storage.get(maskKey), spec);
+      } catch (error) {
+        if (error instanceof NoProductFoundError) throw new UnrecoverableError('the mask marks no part of the picture as product');
+        throw error;
+      } finally {
+        await this.deps.storage.deletePrefix(maskKey);
+      }
+      await this.deps.storage.put(image.cutoutKey, rendered.cutoutPng);
+      await this.deps.storage.put(storageKey.mask(image.jobId, imageId), rendered.maskPng);
+      picture = rendered.picture;
+    } else {
+      picture = (await this.deps.render.fromCutout(await this.deps.storage.get(image.cutoutKey), spec)).picture;
+    }
+
     const extension = formatExtension[picture.format];
     const resultKey = storageKey.result(image.jobId, imageId, extension);
     await this.deps.storage.put(resultKey, picture.bytes);
@@ -41,7 +66,10 @@ export class EditRenderHandler {
       bytes: picture.bytes.length,
       shadowType: spec.shadow.type === 'none' ? 'none' : picture.shadow,
       compliance: picture.compliance,
+      editSettings,
     });
+    // A picture now in another format leaves its old file behind otherwise.
+    if (image.resultKey && image.resultKey !== resultKey) await this.deps.storage.deletePrefix(image.resultKey);
     return { resultKey, width: picture.width, height: picture.height, format: picture.format };
   }
 }

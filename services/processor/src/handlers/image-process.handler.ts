@@ -58,11 +58,13 @@ export class ImageProcessHandler {
 
     const qwen = await this.deps.qwenOutputs.obtain(context);
     const qwenOutput = await this.deps.storage.get(qwen.key);
+    // The seller's photo shows what lies behind the product: a hole (a mug's handle) or a white part.
+    const original = await this.deps.storage.get(context.uploadKey);
 
     const stopTimer = this.deps.metrics.renderSeconds.startTimer();
     let rendered;
     try {
-      rendered = await this.deps.render(qwenOutput, spec);
+      rendered = await this.deps.render.fromQwenOutput(qwenOutput, original, spec);
     } catch (error) {
       if (error instanceof NoProductFoundError) throw new PermanentImageError('no_product_found', 'No product could be found in this photo. It was not charged.');
       throw error;
@@ -73,6 +75,7 @@ export class ImageProcessHandler {
     const cutoutKey = storageKey.cutout(jobId, imageId);
     const resultKey = storageKey.result(jobId, imageId, extension);
     await this.deps.storage.put(cutoutKey, rendered.cutoutPng);
+    await this.deps.storage.put(storageKey.mask(jobId, imageId), rendered.maskPng);
     await this.deps.storage.put(resultKey, rendered.picture.bytes);
 
     const marked = await this.deps.repo.markDone(imageId, {

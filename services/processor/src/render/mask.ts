@@ -1,7 +1,19 @@
 /**
- * The product mask from Qwen's white-background output. Background is what is near-white and
- * connected to the picture's border (a flood fill), so white parts inside the product, such as a
- * label, stay product. The boundary is softened over one pixel so edges are anti-aliased.
+ * The product mask from Qwen's white-background output, in five passes over the pixels:
+ *
+ * 1. Background level, measured on the picture's border: Qwen's "white" comes back as 250-255
+ *    with noise, and JPEG artefacts lower it further. Near that level and nearly grey is
+ *    background-like.
+ * 2. Background: background-like pixels connected to the border (a flood fill), so white parts
+ *    inside the product, a label, stay product.
+ * 3. Light shadows Qwen leaves despite the prompt: grown from the background into grey pixels
+ *    that darken no faster than a blurred shadow does (`shadowSlope` levels a pixel). A
+ *    product's edge, a white part's included, steps down at once and stops the growth.
+ * 4. Holes (a mug's handle): an enclosed background-like region is a hole when the seller's own
+ *    photo shows its backdrop there; a white label shows white. Without the photo, or on a white
+ *    backdrop, the region stays product: dropping part of a product is worse than keeping a
+ *    white hole on a white picture, and the editor's mask action fixes it.
+ * 5. Specks: pieces of "product" far smaller than the product are noise.
  */
 export interface Box {
   left: number;
@@ -13,66 +25,81 @@ export interface Box {
 export interface ProductMask {
   width: number;
   height: number;
-  /** One byte per pixel, 0 = background, 255 = product. */
+  /** One byte per pixel, 0 = background, 255 = product (edges are matted later). */
   alpha: Uint8Array;
   box: Box | null;
+  /** The measured background level (the "white" the edges are matted against). */
+  backgroundLevel: number;
 }
 
 export interface MaskOptions {
-  /** A pixel whose darkest channel is at least this is near-white. */
-  whiteThreshold: number;
-  /** ...and whose channels differ by at most this (a pale colour is not background). */
+  /** Background is at most this many levels below the measured background level... */
+  backgroundNoise: number;
+  /** ...and its channels differ by at most this (a pale colour is not background). */
   maxChroma: number;
+  /** Light shadows: the darkest level removed, how fast one may darken, the most between neighbours. */
+  shadowFloor: number;
+  shadowSlope: number;
+  shadowStep: number;
+  /** Enclosed regions smaller than this share of the picture are never holes. */
+  minHoleShare: number;
+  /** A hole shows the photo's backdrop: channels within this of it, and the backdrop this far from white. */
+  backdropTolerance: number;
+  /** Product pieces smaller than this share of the largest piece are specks. */
+  minPieceShare: number;
 }
 
-export const defaultMaskOptions: MaskOptions = { whiteThreshold: 236, maxChroma: 14 };
+export const defaultMaskOptions: MaskOptions = {
+  backgroundNoise: 6,
+  maxChroma: 14,
+  shadowFloor: 190,
+  shadowSlope: 1.5,
+  shadowStep: 6,
+  minHoleShare: 0.0004,
+  backdropTolerance: 28,
+  minPieceShare: 0.002,
+};
 
-export function maskFromWhiteBackground(rgb: Uint8Array, width: number, height: number, channels = 3, options = defaultMaskOptions): ProductMask {
+/** The seller's photo at the Qwen output's size, decoded only when a hole must be decided. */
+export type BackdropSource = () => Promise<Uint8Array | null>;
+
+const BACKGROUND = 1;
+
+export async function productMask(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  original?: BackdropSource,
+  options: MaskOptions = defaultMaskOptions,
+): Promise<ProductMask> {
   const count = width * height;
-  const nearWhite = new Uint8Array(count);
+  const level = new Uint8Array(count);
+  const chroma = new Uint8Array(count);
   for (let index = 0, offset = 0; index < count; index++, offset += channels) {
     const r = rgb[offset]!;
     const g = rgb[offset + 1]!;
     const b = rgb[offset + 2]!;
     const low = Math.min(r, g, b);
-    const high = Math.max(r, g, b);
-    nearWhite[index] = low >= options.whiteThreshold && high - low <= options.maxChroma ? 1 : 0;
+    level[index] = low;
+    chroma[index] = Math.max(r, g, b) - low;
   }
+  const { backgroundLevel, floor } = measureBackground(level, chroma, width, height, options);
+  const looksLikeBackground = (index: number) => level[index]! >= floor && chroma[index]! <= options.maxChroma;
 
   const background = new Uint8Array(count);
-  const stack = new Int32Array(count);
-  let size = 0;
-  const seed = (index: number) => {
-    if (nearWhite[index] && !background[index]) {
-      background[index] = 1;
-      stack[size++] = index;
-    }
-  };
-  for (let x = 0; x < width; x++) {
-    seed(x);
-    seed((height - 1) * width + x);
-  }
-  for (let y = 0; y < height; y++) {
-    seed(y * width);
-    seed(y * width + width - 1);
-  }
-  while (size > 0) {
-    const index = stack[--size]!;
-    const x = index % width;
-    if (x > 0) seed(index - 1);
-    if (x < width - 1) seed(index + 1);
-    if (index >= width) seed(index - width);
-    if (index < count - width) seed(index + width);
-  }
+  floodFromBorder(background, width, height, looksLikeBackground);
+  growIntoSoftShadows(background, level, chroma, width, height, backgroundLevel, floor, options);
+  await clearHoles(background, width, height, looksLikeBackground, original, options);
+  removeSpecks(background, width, height, options.minPieceShare);
 
   const alpha = new Uint8Array(count);
   let left = width;
   let top = height;
   let right = -1;
   let bottom = -1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const index = y * width + x;
+  for (let y = 0, index = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, index++) {
       if (background[index]) continue;
       alpha[index] = 255;
       if (x < left) left = x;
@@ -81,37 +108,173 @@ export function maskFromWhiteBackground(rgb: Uint8Array, width: number, height: 
       if (y > bottom) bottom = y;
     }
   }
-  if (right < 0) return { width, height, alpha, box: null };
-
-  // Soften the boundary: a product pixel touching background takes the mean of its 3x3 block.
-  const soft = alpha.slice();
-  for (let y = Math.max(1, top); y <= Math.min(height - 2, bottom); y++) {
-    for (let x = Math.max(1, left); x <= Math.min(width - 2, right); x++) {
-      const index = y * width + x;
-      if (!alpha[index]) continue;
-      if (alpha[index - 1] && alpha[index + 1] && alpha[index - width] && alpha[index + width]) continue;
-      let sum = 0;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += alpha[index + dy * width + dx]!;
-      soft[index] = Math.max(64, Math.round(sum / 9));
-    }
-  }
-  return { width, height, alpha: soft, box: { left, top, width: right - left + 1, height: bottom - top + 1 } };
+  const box = right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
+  return { width, height, alpha, box, backgroundLevel };
 }
 
-/** The product cut out as straight (non-premultiplied) RGBA, cropped to its box. */
-export function cutoutRgba(rgb: Uint8Array, mask: ProductMask, channels = 3): { data: Buffer; width: number; height: number } {
-  const box = mask.box;
-  if (!box) throw new Error('no product in the mask');
-  const data = Buffer.alloc(box.width * box.height * 4);
-  for (let y = 0; y < box.height; y++) {
-    for (let x = 0; x < box.width; x++) {
-      const source = (box.top + y) * mask.width + box.left + x;
-      const target = (y * box.width + x) * 4;
-      data[target] = rgb[source * channels]!;
-      data[target + 1] = rgb[source * channels + 1]!;
-      data[target + 2] = rgb[source * channels + 2]!;
-      data[target + 3] = mask.alpha[source]!;
+function measureBackground(level: Uint8Array, chroma: Uint8Array, width: number, height: number, options: MaskOptions) {
+  const values: number[] = [];
+  const take = (index: number) => {
+    if (chroma[index]! <= options.maxChroma) values.push(level[index]!);
+  };
+  for (let x = 0; x < width; x++) {
+    take(x);
+    take((height - 1) * width + x);
+  }
+  for (let y = 1; y < height - 1; y++) {
+    take(y * width);
+    take(y * width + width - 1);
+  }
+  values.sort((a, b) => a - b);
+  // A product filling the border leaves too little to measure: assume Qwen's usual white.
+  if (values.length < (width + height) / 2) return { backgroundLevel: 255, floor: 255 - options.backgroundNoise * 2 };
+  const backgroundLevel = values[Math.floor(values.length / 2)]!;
+  const low = values[Math.floor(values.length * 0.02)]!;
+  const floor = Math.max(225, Math.min(backgroundLevel - options.backgroundNoise, low - 1, 252));
+  return { backgroundLevel, floor };
+}
+
+function floodFromBorder(background: Uint8Array, width: number, height: number, accepts: (index: number) => boolean): void {
+  const stack = new Int32Array(width * height);
+  let size = 0;
+  const visit = (index: number) => {
+    if (!background[index] && accepts(index)) {
+      background[index] = BACKGROUND;
+      stack[size++] = index;
+    }
+  };
+  for (let x = 0; x < width; x++) {
+    visit(x);
+    visit((height - 1) * width + x);
+  }
+  for (let y = 0; y < height; y++) {
+    visit(y * width);
+    visit(y * width + width - 1);
+  }
+  while (size > 0) {
+    const index = stack[--size]!;
+    const x = index % width;
+    if (x > 0) visit(index - 1);
+    if (x < width - 1) visit(index + 1);
+    if (index >= width) visit(index - width);
+    if (index < background.length - width) visit(index + width);
+  }
+}
+
+/**
+ * Breadth first from the background's edge, so `distance` is how far into the grey a pixel is:
+ * it joins the background when it is no darker than a soft shadow could be that far in.
+ */
+function growIntoSoftShadows(
+  background: Uint8Array, level: Uint8Array, chroma: Uint8Array, width: number, height: number,
+  backgroundLevel: number, floor: number, options: MaskOptions,
+): void {
+  const count = width * height;
+  const queue = new Int32Array(count);
+  const distance = new Uint16Array(count);
+  let head = 0;
+  let tail = 0;
+  for (let index = 0; index < count; index++) {
+    if (!background[index]) continue;
+    const x = index % width;
+    const edge = (x > 0 && !background[index - 1]) || (x < width - 1 && !background[index + 1]) ||
+      (index >= width && !background[index - width]) || (index < count - width && !background[index + width]);
+    if (edge) queue[tail++] = index;
+  }
+  const allowance = backgroundLevel - floor;
+  const visit = (from: number, index: number) => {
+    if (background[index] || chroma[index]! > options.maxChroma || level[index]! < options.shadowFloor) return;
+    if (level[index]! < level[from]! - options.shadowStep) return;
+    const steps = Math.min(65535, distance[from]! + 1);
+    if (backgroundLevel - level[index]! > allowance + options.shadowSlope * steps) return;
+    background[index] = BACKGROUND;
+    distance[index] = steps;
+    queue[tail++] = index;
+  };
+  while (head < tail) {
+    const index = queue[head++]!;
+    const x = index % width;
+    if (x > 0) visit(index, index - 1);
+    if (x < width - 1) visit(index, index + 1);
+    if (index >= width) visit(index, index - width);
+    if (index < count - width) visit(index, index + width);
+  }
+}
+
+/** Connected regions (4-neighbour) of the pixels `member` accepts, as runs in one index array. */
+function regions(width: number, height: number, member: (index: number) => boolean): { pixels: Int32Array; starts: number[] } {
+  const count = width * height;
+  const seen = new Uint8Array(count);
+  const pixels = new Int32Array(count);
+  const starts: number[] = [];
+  let size = 0;
+  for (let seed = 0; seed < count; seed++) {
+    if (seen[seed] || !member(seed)) continue;
+    starts.push(size);
+    seen[seed] = 1;
+    pixels[size++] = seed;
+    for (let cursor = size - 1; cursor < size; cursor++) {
+      const index = pixels[cursor]!;
+      const x = index % width;
+      const neighbours = [x > 0 ? index - 1 : -1, x < width - 1 ? index + 1 : -1, index - width, index + width];
+      for (const next of neighbours) {
+        if (next < 0 || next >= count || seen[next] || !member(next)) continue;
+        seen[next] = 1;
+        pixels[size++] = next;
+      }
     }
   }
-  return { data, width: box.width, height: box.height };
+  starts.push(size);
+  return { pixels: pixels.subarray(0, size), starts };
+}
+
+async function clearHoles(
+  background: Uint8Array, width: number, height: number,
+  looksLikeBackground: (index: number) => boolean, original: BackdropSource | undefined, options: MaskOptions,
+): Promise<void> {
+  if (!original) return;
+  const minArea = Math.max(25, Math.round(width * height * options.minHoleShare));
+  const enclosed = regions(width, height, (index) => !background[index] && looksLikeBackground(index));
+  const candidates: Array<[number, number]> = [];
+  for (let region = 0; region + 1 < enclosed.starts.length; region++) {
+    const start = enclosed.starts[region]!;
+    const end = enclosed.starts[region + 1]!;
+    if (end - start >= minArea) candidates.push([start, end]);
+  }
+  if (candidates.length === 0) return;
+  const photo = await original();
+  if (!photo) return;
+
+  // The backdrop: the photo's colour where Qwen's output is background, along the border.
+  const backdrop = [0, 1, 2].map((channel) => {
+    const values: number[] = [];
+    for (let x = 0; x < width; x += 2) {
+      for (const index of [x, (height - 1) * width + x]) if (background[index]) values.push(photo[index * 3 + channel]!);
+    }
+    values.sort((a, b) => a - b);
+    return values.length ? values[Math.floor(values.length / 2)]! : 255;
+  });
+  const tolerance = options.backdropTolerance;
+  if (backdrop.every((value) => value >= 255 - tolerance)) return;
+  for (const [start, end] of candidates) {
+    const sum = [0, 0, 0];
+    for (let cursor = start; cursor < end; cursor++) {
+      const index = enclosed.pixels[cursor]!;
+      for (let channel = 0; channel < 3; channel++) sum[channel]! += photo[index * 3 + channel]!;
+    }
+    const showsBackdrop = backdrop.every((value, channel) => Math.abs(sum[channel]! / (end - start) - value) <= tolerance);
+    if (showsBackdrop) for (let cursor = start; cursor < end; cursor++) background[enclosed.pixels[cursor]!] = BACKGROUND;
+  }
+}
+
+function removeSpecks(background: Uint8Array, width: number, height: number, minPieceShare: number): void {
+  const pieces = regions(width, height, (index) => !background[index]);
+  let largest = 0;
+  for (let piece = 0; piece + 1 < pieces.starts.length; piece++) largest = Math.max(largest, pieces.starts[piece + 1]! - pieces.starts[piece]!);
+  const minArea = Math.max(9, largest * minPieceShare);
+  for (let piece = 0; piece + 1 < pieces.starts.length; piece++) {
+    const start = pieces.starts[piece]!;
+    const end = pieces.starts[piece + 1]!;
+    if (end - start < minArea) for (let cursor = start; cursor < end; cursor++) background[pieces.pixels[cursor]!] = BACKGROUND;
+  }
 }

@@ -1,25 +1,39 @@
 import sharp from 'sharp';
 import { serveOnThread, type RenderSpec } from '@masterpost/shared';
-import { cutoutToPng, renderFromQwenOutput, type RenderedPicture } from './render.service';
+import { cutoutFromPng, cutoutToPng, extractProduct, extractWithMask, renderFromCutout, type RenderedPicture } from './render.service';
 
 /**
  * Rendering on a worker thread: the cut-out and shadow passes are plain JavaScript over
  * millions of pixels (a quarter to nearly a second a picture). Off the main thread, the
  * processor keeps renewing its job locks and sends rate-limited calls when their slot comes.
+ *
+ * Three requests: a Qwen output (the pipeline; the seller's photo tells holes from white
+ * parts), a stored cutout (the editor's render) and a Qwen output with a seller's mask (the
+ * editor's mask).
  */
-export interface RenderRequest {
-  qwenOutput: Uint8Array;
-  spec: RenderSpec;
-}
+export type RenderRequest =
+  | { kind: 'qwen'; qwenOutput: Uint8Array; original?: Uint8Array; spec: RenderSpec }
+  | { kind: 'cutout'; cutoutPng: Uint8Array; spec: RenderSpec }
+  | { kind: 'mask'; qwenOutput: Uint8Array; mask: Uint8Array; spec: RenderSpec };
+
 export interface RenderResult {
   picture: Omit<RenderedPicture, 'bytes'> & { bytes: Uint8Array };
-  cutoutPng: Uint8Array;
+  /** A new cutout and mask, when the request made one. */
+  cutoutPng?: Uint8Array;
+  maskPng?: Uint8Array;
 }
 
 // Each thread has its own libvips cache; nothing is decoded twice, so it would only hold memory.
 sharp.cache(false);
 
-serveOnThread<RenderRequest, RenderResult>(async ({ qwenOutput, spec }) => {
-  const { picture, cutout } = await renderFromQwenOutput(Buffer.from(qwenOutput), spec);
-  return { picture, cutoutPng: await cutoutToPng(cutout) };
+serveOnThread<RenderRequest, RenderResult>(async (request) => {
+  if (request.kind === 'cutout') {
+    return { picture: await renderFromCutout(await cutoutFromPng(Buffer.from(request.cutoutPng)), request.spec) };
+  }
+  const extracted =
+    request.kind === 'qwen'
+      ? await extractProduct(Buffer.from(request.qwenOutput), request.original ? Buffer.from(request.original) : undefined)
+      : await extractWithMask(Buffer.from(request.qwenOutput), Buffer.from(request.mask));
+  const picture = await renderFromCutout(extracted.cutout, request.spec);
+  return { picture, cutoutPng: await cutoutToPng(extracted.cutout), maskPng: extracted.maskPng };
 });

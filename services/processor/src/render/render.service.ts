@@ -1,27 +1,24 @@
 import sharp from 'sharp';
 import type { ConcreteShadowType, OutputFormat, RenderSpec } from '@masterpost/shared';
 import { checkCompliance, type ComplianceReport } from './compliance';
-import { productLimits } from './layout';
-import { cutoutRgba, maskFromWhiteBackground, type Box } from './mask';
+import { canvasMargin, placeProduct, productLimits } from './layout';
+import { productMask, type Box } from './mask';
+import { cutoutFromAlpha, matteAgainstWhite, type Cutout } from './matte';
 import { chooseShadow, dropShadow, naturalShadow, reflection, type ShadowLayer } from './shadows';
 
 /**
  * The processor's own picture work: from Qwen's white-background output to the marketplace
- * picture. The product is cut out (and that cutout kept, so the editor can re-render without
- * another AI call), scaled so its longest side meets the preset's coverage, centred, given its
- * shadow and encoded without metadata.
+ * picture. The product is cut out (that cutout and its mask are kept, so the editor can render
+ * again or take a corrected mask without another AI call), scaled so its longest side meets the
+ * preset's coverage, placed, given its shadow and encoded without metadata.
  */
+export type { Cutout } from './matte';
+
 export class NoProductFoundError extends Error {
   constructor() {
     super('no product could be found in the picture: it came back entirely white');
     this.name = 'NoProductFoundError';
   }
-}
-
-export interface Cutout {
-  data: Buffer;
-  width: number;
-  height: number;
 }
 
 export interface RenderedPicture {
@@ -34,18 +31,77 @@ export interface RenderedPicture {
   compliance: ComplianceReport;
 }
 
-export async function cutoutFromQwenOutput(qwenOutput: Buffer): Promise<Cutout> {
+/** The cutout and, for the editor, its mask over the whole Qwen output (white = product). */
+export interface ExtractedProduct {
+  cutout: Cutout;
+  maskPng: Buffer;
+}
+
+async function decodeQwenOutput(qwenOutput: Buffer) {
   const { data, info } = await sharp(qwenOutput).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  const mask = maskFromWhiteBackground(data, info.width, info.height, info.channels);
+  return { rgb: data, channels: info.channels, width: info.width, height: info.height };
+}
+
+/** The seller's photo laid over the Qwen output's frame, to tell a hole from a white part. */
+function backdropOf(original: Buffer | undefined, width: number, height: number) {
+  if (!original) return undefined;
+  return async () => {
+    try {
+      return await sharp(original, { limitInputPixels: 100_000_000 })
+        .rotate()
+        .flatten({ background: '#ffffff' })
+        .resize({ width, height, fit: 'fill' })
+        .toColourspace('srgb')
+        .removeAlpha()
+        .raw()
+        .toBuffer();
+    } catch {
+      return null;
+    }
+  };
+}
+
+export async function extractProduct(qwenOutput: Buffer, original?: Buffer): Promise<ExtractedProduct> {
+  const frame = await decodeQwenOutput(qwenOutput);
+  const mask = await productMask(frame.rgb, frame.width, frame.height, frame.channels, backdropOf(original, frame.width, frame.height));
   if (!mask.box) throw new NoProductFoundError();
-  return cutoutRgba(data, mask, info.channels);
+  const matted = matteAgainstWhite(frame, mask);
+  if (!matted) throw new NoProductFoundError();
+  return { cutout: matted.cutout, maskPng: await maskToPng(matted.alpha, frame.width, frame.height) };
+}
+
+const MASK_FLOOR = 12;
+
+/** The editor's mask (white = product, any size of the same shape) applied to the Qwen output. */
+export async function extractWithMask(qwenOutput: Buffer, maskImage: Buffer): Promise<ExtractedProduct> {
+  const frame = await decodeQwenOutput(qwenOutput);
+  // Linear scaling: a ringing kernel would leave faint "product" far from the strokes.
+  const alpha = await sharp(maskImage)
+    .flatten({ background: '#000000' })
+    .resize({ width: frame.width, height: frame.height, fit: 'fill', kernel: 'linear' })
+    .greyscale()
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
+  // Brush edges a few levels above black are not product; they would only widen the product's box.
+  for (let index = 0; index < alpha.length; index++) if (alpha[index]! < MASK_FLOOR) alpha[index] = 0;
+  const matted = cutoutFromAlpha(frame, alpha);
+  if (!matted) throw new NoProductFoundError();
+  return { cutout: matted.cutout, maskPng: await maskToPng(matted.alpha, frame.width, frame.height) };
+}
+
+function maskToPng(alpha: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return sharp(Buffer.from(alpha.buffer, alpha.byteOffset, alpha.length), { raw: { width, height, channels: 1 } }).png({ compressionLevel: 6 }).toBuffer();
 }
 
 export function cutoutToPng(cutout: Cutout): Promise<Buffer> {
   return sharp(cutout.data, { raw: { width: cutout.width, height: cutout.height, channels: 4 } }).png({ compressionLevel: 6 }).toBuffer();
 }
 
-const REFLECTION_GAP = 4;
+export async function cutoutFromPng(png: Buffer): Promise<Cutout> {
+  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
 
 export async function renderFromCutout(cutout: Cutout, spec: RenderSpec): Promise<RenderedPicture> {
   const { width: canvasWidth, height: canvasHeight } = spec.canvas;
@@ -54,39 +110,27 @@ export async function renderFromCutout(cutout: Cutout, spec: RenderSpec): Promis
   const productWidth = Math.max(1, Math.round(cutout.width * scale));
   const productHeight = Math.max(1, Math.round(cutout.height * scale));
   const shadow = chooseShadow(spec.shadow, productWidth, productHeight);
-
-  let top = Math.round((canvasHeight - productHeight) / 2);
-  if (shadow === 'reflection') {
-    // Centre product and reflection together, but never move the product off the canvas:
-    // the reflection is cut short instead.
-    const reflectionHeight = Math.round(productHeight * spec.shadow.reflection_height);
-    const block = productHeight + REFLECTION_GAP + reflectionHeight;
-    // Keep at least half the usual margin above the product so it never touches the border.
-    top = Math.max(Math.round((canvasHeight - productHeight) / 4), Math.min(top, Math.round((canvasHeight - block) / 2)));
-  }
-  const product: Box = { left: Math.round((canvasWidth - productWidth) / 2), top, width: productWidth, height: productHeight };
+  const drawn = spec.shadow.opacity > 0 ? shadow : 'none';
+  const { product, reflectionHeight } = placeProduct(spec, productWidth, productHeight, drawn);
+  const canvas = { ...spec.canvas, margin: canvasMargin(spec) };
 
   const productRgba = await sharp(cutout.data, { raw: { width: cutout.width, height: cutout.height, channels: 4 } })
     .resize({ width: productWidth, height: productHeight, fit: 'fill', kernel: 'lanczos3' })
     .raw()
     .toBuffer();
 
-  const layers: ShadowLayer[] = [];
-  if (spec.shadow.opacity > 0) {
-    let layer: ShadowLayer | null = null;
-    if (shadow === 'drop' || shadow === 'natural') {
-      const alpha = new Uint8Array(productWidth * productHeight);
-      for (let index = 0; index < alpha.length; index++) alpha[index] = productRgba[index * 4 + 3]!;
-      layer = shadow === 'drop' ? await dropShadow(alpha, product, spec.canvas, spec.shadow) : await naturalShadow(product, spec.canvas, spec.shadow);
-    } else if (shadow === 'reflection') {
-      layer = reflection(productRgba, product, spec.canvas, spec.shadow, REFLECTION_GAP);
-    }
-    if (layer) layers.push(layer);
+  let layer: ShadowLayer | null = null;
+  if (drawn === 'drop' || drawn === 'natural') {
+    const alpha = new Uint8Array(productWidth * productHeight);
+    for (let index = 0; index < alpha.length; index++) alpha[index] = productRgba[index * 4 + 3]!;
+    layer = drawn === 'drop' ? await dropShadow(alpha, product, canvas, spec.shadow) : await naturalShadow(product, canvas, spec.shadow);
+  } else if (drawn === 'reflection') {
+    layer = reflection(productRgba, product, canvas, spec.shadow, reflectionHeight);
   }
 
   const composed = sharp({ create: { width: canvasWidth, height: canvasHeight, channels: 3, background: spec.background } })
     .composite([
-      ...layers.map((layer) => ({ input: layer.input, raw: layer.raw, left: layer.left, top: layer.top })),
+      ...(layer ? [{ input: layer.input, raw: layer.raw, left: layer.left, top: layer.top }] : []),
       { input: productRgba, raw: { width: productWidth, height: productHeight, channels: 4 as const }, left: product.left, top: product.top },
     ])
     .toColourspace('srgb');
@@ -107,7 +151,7 @@ function encode(image: sharp.Sharp, format: OutputFormat, quality: number): Prom
   }
 }
 
-export async function renderFromQwenOutput(qwenOutput: Buffer, spec: RenderSpec): Promise<{ picture: RenderedPicture; cutout: Cutout }> {
-  const cutout = await cutoutFromQwenOutput(qwenOutput);
-  return { picture: await renderFromCutout(cutout, spec), cutout };
+export async function renderFromQwenOutput(qwenOutput: Buffer, spec: RenderSpec, original?: Buffer): Promise<{ picture: RenderedPicture } & ExtractedProduct> {
+  const extracted = await extractProduct(qwenOutput, original);
+  return { picture: await renderFromCutout(extracted.cutout, spec), ...extracted };
 }

@@ -1,0 +1,191 @@
+import type { Box, ProductMask } from './mask';
+
+/**
+ * Edges without fringes. A boundary pixel of Qwen's output is a mix of the product and the white
+ * behind it; kept as it is, it draws a light ring on any other background and a grey one under a
+ * shadow. Its alpha is recovered from how far it is from white relative to the product colour
+ * just inside it (the matting equation C = a*F + (1-a)*W solved for a known W), and its colour
+ * becomes that product colour.
+ */
+export interface Cutout {
+  /** Straight (not premultiplied) RGBA, cropped to the product. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** Below this distance from white a product colour cannot tell its edge from the background. */
+const MIN_CONTRAST = 40;
+const MIN_SHARE = 0.12;
+
+/** The cutout, and the final alpha over the whole frame (the mask the editor starts from). */
+export interface Matted {
+  cutout: Cutout;
+  alpha: Uint8Array;
+}
+
+interface Frame {
+  rgb: Uint8Array;
+  channels: number;
+  width: number;
+  height: number;
+}
+
+/** The automatic mask's cutout: boundary pixels matted against the measured white. */
+export function matteAgainstWhite(frame: Frame, mask: ProductMask): Matted | null {
+  const alpha = mask.alpha.slice();
+  const colour = new Map<number, [number, number, number]>();
+  const white = mask.backgroundLevel;
+  forEachEdge(frame, mask.alpha, (index, inside, depth) => {
+    const offset = index * frame.channels;
+    if (!inside) {
+      if (depth === 1) alpha[index] = softened(mask.alpha, frame.width, frame.height, index);
+      return;
+    }
+    let channel = 0;
+    for (let c = 1; c < 3; c++) if (inside[c]! < inside[channel]!) channel = c;
+    const contrast = white - inside[channel]!;
+    if (contrast < MIN_CONTRAST) {
+      if (depth === 1) alpha[index] = softened(mask.alpha, frame.width, frame.height, index);
+      return;
+    }
+    const share = Math.min(1, Math.max(0, (white - frame.rgb[offset + channel]!) / contrast));
+    // A few percent is JPEG ringing in the white, not product.
+    alpha[index] = share < MIN_SHARE ? 0 : Math.round(share * 255);
+    colour.set(index, inside);
+  });
+  return crop(frame, alpha, colour);
+}
+
+/** A seller's own mask (white = product, grey = partly): its soft pixels take the colour inside. */
+export function cutoutFromAlpha(frame: Frame, alpha: Uint8Array): Matted | null {
+  const colour = new Map<number, [number, number, number]>();
+  forEachEdge(frame, alpha, (index, inside) => {
+    if (inside) colour.set(index, inside);
+  });
+  return crop(frame, alpha, colour);
+}
+
+/** How deep into the product the edge band goes: anti-aliasing and JPEG ringing reach two pixels. */
+const BAND = 2;
+/** How far around an edge pixel to look for the product's own colour. */
+const REACH = BAND + 2;
+
+/**
+ * Calls `visit` for every pixel in the product's edge band (partly opaque, or within BAND
+ * pixels of a transparent one) with the mean colour of the fully inside pixels around it, or
+ * null for a part too thin to have an inside.
+ */
+function forEachEdge(frame: Frame, alpha: Uint8Array, visit: (index: number, inside: [number, number, number] | null, depth: number) => void): void {
+  const { width, height, rgb, channels } = frame;
+  const count = width * height;
+  // Depth into the product, counted in 8-neighbour steps from the nearest transparent pixel.
+  const depth = new Uint8Array(count).fill(255);
+  const queue = new Int32Array(count);
+  let head = 0;
+  let tail = 0;
+  for (let index = 0; index < count; index++) {
+    if (alpha[index] === 0) {
+      depth[index] = 0;
+      queue[tail++] = index;
+    } else if (alpha[index]! < 255) {
+      depth[index] = 1;
+    }
+  }
+  while (head < tail) {
+    const index = queue[head++]!;
+    const next = depth[index]! + 1;
+    if (next > BAND + 1) continue;
+    const x = index % width;
+    const y = (index - x) / width;
+    for (let dy = -1; dy <= 1; dy++) {
+      const row = y + dy;
+      if (row < 0 || row >= height) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const column = x + dx;
+        if (column < 0 || column >= width) continue;
+        const neighbour = row * width + column;
+        if (depth[neighbour]! <= next) continue;
+        depth[neighbour] = next;
+        queue[tail++] = neighbour;
+      }
+    }
+  }
+  for (let index = 0; index < count; index++) {
+    const level = depth[index]!;
+    if (level === 0 || level > BAND) continue;
+    const x = index % width;
+    const y = (index - x) / width;
+    let r = 0;
+    let g = 0;
+    let b = 0;
+    let n = 0;
+    for (let dy = -REACH; dy <= REACH; dy++) {
+      const row = y + dy;
+      if (row < 0 || row >= height) continue;
+      for (let dx = -REACH; dx <= REACH; dx++) {
+        const column = x + dx;
+        if (column < 0 || column >= width) continue;
+        const neighbour = row * width + column;
+        if (depth[neighbour]! <= BAND) continue;
+        const offset = neighbour * channels;
+        r += rgb[offset]!;
+        g += rgb[offset + 1]!;
+        b += rgb[offset + 2]!;
+        n++;
+      }
+    }
+    visit(index, n ? [Math.round(r / n), Math.round(g / n), Math.round(b / n)] : null, level);
+  }
+}
+
+/** A one-pixel anti-aliasing for edges that cannot be matted: the mean of the 3x3 block. */
+function softened(alpha: Uint8Array, width: number, height: number, index: number): number {
+  const x = index % width;
+  const y = (index - x) / width;
+  let sum = 0;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const column = x + dx;
+      const row = y + dy;
+      if (column >= 0 && column < width && row >= 0 && row < height) sum += alpha[row * width + column]!;
+    }
+  }
+  return Math.max(64, Math.round(sum / 9));
+}
+
+function boxOf(alpha: Uint8Array, width: number, height: number): Box | null {
+  let left = width;
+  let top = height;
+  let right = -1;
+  let bottom = -1;
+  for (let y = 0, index = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, index++) {
+      if (!alpha[index]) continue;
+      if (x < left) left = x;
+      if (x > right) right = x;
+      if (y < top) top = y;
+      if (y > bottom) bottom = y;
+    }
+  }
+  return right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
+}
+
+function crop(frame: Frame, alpha: Uint8Array, colour: Map<number, [number, number, number]>): Matted | null {
+  const box = boxOf(alpha, frame.width, frame.height);
+  if (!box) return null;
+  const data = Buffer.alloc(box.width * box.height * 4);
+  for (let y = 0; y < box.height; y++) {
+    for (let x = 0; x < box.width; x++) {
+      const source = (box.top + y) * frame.width + box.left + x;
+      const target = (y * box.width + x) * 4;
+      const replaced = colour.get(source);
+      const offset = source * frame.channels;
+      data[target] = replaced ? replaced[0] : frame.rgb[offset]!;
+      data[target + 1] = replaced ? replaced[1] : frame.rgb[offset + 1]!;
+      data[target + 2] = replaced ? replaced[2] : frame.rgb[offset + 2]!;
+      data[target + 3] = alpha[source]!;
+    }
+  }
+  return { cutout: { data, width: box.width, height: box.height }, alpha };
+}
