@@ -85,12 +85,13 @@ export async function productMask(
     chroma[index] = Math.max(r, g, b) - low;
   }
   const { backgroundLevel, floor } = measureBackground(level, chroma, width, height, options);
-  const looksLikeBackground = (index: number) => level[index]! >= floor && chroma[index]! <= options.maxChroma;
+  const backgroundLike = new Uint8Array(count);
+  for (let index = 0; index < count; index++) if (level[index]! >= floor && chroma[index]! <= options.maxChroma) backgroundLike[index] = 1;
 
   const background = new Uint8Array(count);
-  floodFromBorder(background, width, height, looksLikeBackground);
+  floodFromBorder(background, width, height, backgroundLike);
   growIntoSoftShadows(background, level, chroma, width, height, backgroundLevel, floor, options);
-  await clearHoles(background, width, height, looksLikeBackground, original, options);
+  await clearHoles(background, width, height, backgroundLike, original, options);
   removeSpecks(background, width, height, options.minPieceShare);
 
   const alpha = new Uint8Array(count);
@@ -134,11 +135,12 @@ function measureBackground(level: Uint8Array, chroma: Uint8Array, width: number,
   return { backgroundLevel, floor };
 }
 
-function floodFromBorder(background: Uint8Array, width: number, height: number, accepts: (index: number) => boolean): void {
-  const stack = new Int32Array(width * height);
+function floodFromBorder(background: Uint8Array, width: number, height: number, backgroundLike: Uint8Array): void {
+  const count = width * height;
+  const stack = new Int32Array(count);
   let size = 0;
   const visit = (index: number) => {
-    if (!background[index] && accepts(index)) {
+    if (!background[index] && backgroundLike[index]) {
       background[index] = BACKGROUND;
       stack[size++] = index;
     }
@@ -154,10 +156,27 @@ function floodFromBorder(background: Uint8Array, width: number, height: number, 
   while (size > 0) {
     const index = stack[--size]!;
     const x = index % width;
-    if (x > 0) visit(index - 1);
-    if (x < width - 1) visit(index + 1);
-    if (index >= width) visit(index - width);
-    if (index < background.length - width) visit(index + width);
+    // Unrolled: this walk runs over the whole background of every picture.
+    let next = index - 1;
+    if (x > 0 && !background[next] && backgroundLike[next]) {
+      background[next] = BACKGROUND;
+      stack[size++] = next;
+    }
+    next = index + 1;
+    if (x < width - 1 && !background[next] && backgroundLike[next]) {
+      background[next] = BACKGROUND;
+      stack[size++] = next;
+    }
+    next = index - width;
+    if (next >= 0 && !background[next] && backgroundLike[next]) {
+      background[next] = BACKGROUND;
+      stack[size++] = next;
+    }
+    next = index + width;
+    if (next < count && !background[next] && backgroundLike[next]) {
+      background[next] = BACKGROUND;
+      stack[size++] = next;
+    }
   }
 }
 
@@ -201,24 +220,39 @@ function growIntoSoftShadows(
   }
 }
 
-/** Connected regions (4-neighbour) of the pixels `member` accepts, as runs in one index array. */
-function regions(width: number, height: number, member: (index: number) => boolean): { pixels: Int32Array; starts: number[] } {
+/** Connected regions (4-neighbour) of the pixels where `member` is 1, as runs in one index array. */
+function regions(width: number, height: number, member: Uint8Array): { pixels: Int32Array; starts: number[] } {
   const count = width * height;
   const seen = new Uint8Array(count);
   const pixels = new Int32Array(count);
   const starts: number[] = [];
   let size = 0;
   for (let seed = 0; seed < count; seed++) {
-    if (seen[seed] || !member(seed)) continue;
+    if (seen[seed] || member[seed] !== 1) continue;
     starts.push(size);
     seen[seed] = 1;
     pixels[size++] = seed;
     for (let cursor = size - 1; cursor < size; cursor++) {
       const index = pixels[cursor]!;
       const x = index % width;
-      const neighbours = [x > 0 ? index - 1 : -1, x < width - 1 ? index + 1 : -1, index - width, index + width];
-      for (const next of neighbours) {
-        if (next < 0 || next >= count || seen[next] || !member(next)) continue;
+      // Unrolled: this walk runs over every product pixel of every picture.
+      let next = index - 1;
+      if (x > 0 && !seen[next] && member[next] === 1) {
+        seen[next] = 1;
+        pixels[size++] = next;
+      }
+      next = index + 1;
+      if (x < width - 1 && !seen[next] && member[next] === 1) {
+        seen[next] = 1;
+        pixels[size++] = next;
+      }
+      next = index - width;
+      if (next >= 0 && !seen[next] && member[next] === 1) {
+        seen[next] = 1;
+        pixels[size++] = next;
+      }
+      next = index + width;
+      if (next < count && !seen[next] && member[next] === 1) {
         seen[next] = 1;
         pixels[size++] = next;
       }
@@ -230,11 +264,13 @@ function regions(width: number, height: number, member: (index: number) => boole
 
 async function clearHoles(
   background: Uint8Array, width: number, height: number,
-  looksLikeBackground: (index: number) => boolean, original: BackdropSource | undefined, options: MaskOptions,
+  backgroundLike: Uint8Array, original: BackdropSource | undefined, options: MaskOptions,
 ): Promise<void> {
   if (!original) return;
   const minArea = Math.max(25, Math.round(width * height * options.minHoleShare));
-  const enclosed = regions(width, height, (index) => !background[index] && looksLikeBackground(index));
+  const candidate = new Uint8Array(width * height);
+  for (let index = 0; index < candidate.length; index++) if (!background[index] && backgroundLike[index]) candidate[index] = 1;
+  const enclosed = regions(width, height, candidate);
   const candidates: Array<[number, number]> = [];
   for (let region = 0; region + 1 < enclosed.starts.length; region++) {
     const start = enclosed.starts[region]!;
@@ -268,7 +304,9 @@ async function clearHoles(
 }
 
 function removeSpecks(background: Uint8Array, width: number, height: number, minPieceShare: number): void {
-  const pieces = regions(width, height, (index) => !background[index]);
+  const product = new Uint8Array(background.length);
+  for (let index = 0; index < product.length; index++) product[index] = background[index] ? 0 : 1;
+  const pieces = regions(width, height, product);
   let largest = 0;
   for (let piece = 0; piece + 1 < pieces.starts.length; piece++) largest = Math.max(largest, pieces.starts[piece + 1]! - pieces.starts[piece]!);
   const minArea = Math.max(9, largest * minPieceShare);

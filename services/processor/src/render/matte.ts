@@ -34,7 +34,7 @@ interface Frame {
 /** The automatic mask's cutout: boundary pixels matted against the measured white. */
 export function matteAgainstWhite(frame: Frame, mask: ProductMask): Matted | null {
   const alpha = mask.alpha.slice();
-  const colour = new Map<number, [number, number, number]>();
+  const colour = new EdgeColours();
   const white = mask.backgroundLevel;
   forEachEdge(frame, mask.alpha, (index, inside, depth) => {
     const offset = index * frame.channels;
@@ -59,7 +59,7 @@ export function matteAgainstWhite(frame: Frame, mask: ProductMask): Matted | nul
 
 /** A seller's own mask (white = product, grey = partly): its soft pixels take the colour inside. */
 export function cutoutFromAlpha(frame: Frame, alpha: Uint8Array): Matted | null {
-  const colour = new Map<number, [number, number, number]>();
+  const colour = new EdgeColours();
   forEachEdge(frame, alpha, (index, inside) => {
     if (inside) colour.set(index, inside);
   });
@@ -84,13 +84,20 @@ function forEachEdge(frame: Frame, alpha: Uint8Array, visit: (index: number, ins
   const queue = new Int32Array(count);
   let head = 0;
   let tail = 0;
+  // Only transparent pixels beside the product start the walk: the rest of the background is far from it.
   for (let index = 0; index < count; index++) {
-    if (alpha[index] === 0) {
-      depth[index] = 0;
-      queue[tail++] = index;
-    } else if (alpha[index]! < 255) {
-      depth[index] = 1;
+    if (alpha[index] !== 0) {
+      if (alpha[index]! < 255) depth[index] = 1;
+      continue;
     }
+    depth[index] = 0;
+    const x = index % width;
+    const besideProduct =
+      (x > 0 && alpha[index - 1] !== 0) || (x < width - 1 && alpha[index + 1] !== 0) ||
+      (index >= width && alpha[index - width] !== 0) || (index < count - width && alpha[index + width] !== 0) ||
+      (x > 0 && index >= width && alpha[index - width - 1] !== 0) || (x < width - 1 && index >= width && alpha[index - width + 1] !== 0) ||
+      (x > 0 && index < count - width && alpha[index + width - 1] !== 0) || (x < width - 1 && index < count - width && alpha[index + width + 1] !== 0);
+    if (besideProduct) queue[tail++] = index;
   }
   while (head < tail) {
     const index = queue[head++]!;
@@ -139,6 +146,17 @@ function forEachEdge(frame: Frame, alpha: Uint8Array, visit: (index: number, ins
   }
 }
 
+/** New colours for edge pixels: few against the picture, kept as a list and written after the crop. */
+class EdgeColours {
+  readonly indices: number[] = [];
+  readonly rgb: number[] = [];
+
+  set(index: number, [r, g, b]: [number, number, number]): void {
+    this.indices.push(index);
+    this.rgb.push(r, g, b);
+  }
+}
+
 /** A one-pixel anti-aliasing for edges that cannot be matted: the mean of the 3x3 block. */
 function softened(alpha: Uint8Array, width: number, height: number, index: number): number {
   const x = index % width;
@@ -171,7 +189,7 @@ function boxOf(alpha: Uint8Array, width: number, height: number): Box | null {
   return right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
 }
 
-function crop(frame: Frame, alpha: Uint8Array, colour: Map<number, [number, number, number]>): Matted | null {
+function crop(frame: Frame, alpha: Uint8Array, colour: EdgeColours): Matted | null {
   const box = boxOf(alpha, frame.width, frame.height);
   if (!box) return null;
   const data = Buffer.alloc(box.width * box.height * 4);
@@ -179,13 +197,22 @@ function crop(frame: Frame, alpha: Uint8Array, colour: Map<number, [number, numb
     for (let x = 0; x < box.width; x++) {
       const source = (box.top + y) * frame.width + box.left + x;
       const target = (y * box.width + x) * 4;
-      const replaced = colour.get(source);
       const offset = source * frame.channels;
-      data[target] = replaced ? replaced[0] : frame.rgb[offset]!;
-      data[target + 1] = replaced ? replaced[1] : frame.rgb[offset + 1]!;
-      data[target + 2] = replaced ? replaced[2] : frame.rgb[offset + 2]!;
+      data[target] = frame.rgb[offset]!;
+      data[target + 1] = frame.rgb[offset + 1]!;
+      data[target + 2] = frame.rgb[offset + 2]!;
       data[target + 3] = alpha[source]!;
     }
+  }
+  for (let edge = 0; edge < colour.indices.length; edge++) {
+    const source = colour.indices[edge]!;
+    const x = (source % frame.width) - box.left;
+    const y = Math.floor(source / frame.width) - box.top;
+    if (x < 0 || y < 0 || x >= box.width || y >= box.height) continue;
+    const target = (y * box.width + x) * 4;
+    data[target] = colour.rgb[edge * 3]!;
+    data[target + 1] = colour.rgb[edge * 3 + 1]!;
+    data[target + 2] = colour.rgb[edge * 3 + 2]!;
   }
   return { cutout: { data, width: box.width, height: box.height }, alpha };
 }
