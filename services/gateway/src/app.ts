@@ -96,6 +96,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
     authPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
     uploadsPerMinute: config.RATE_LIMIT_UPLOADS_PER_MINUTE,
     processPerMinute: config.RATE_LIMIT_PROCESS_PER_MINUTE,
+    editsPerMinute: config.RATE_LIMIT_EDITS_PER_MINUTE,
   });
   app.use(['/auth/login', '/auth/register'], limits.auth);
   app.use(authRoutes({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS, authenticate }));
@@ -114,7 +115,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
   app.use(galleryRoutes({ pool: deps.pool, jobs: deps.jobs, storage: deps.storage, adminEmails: config.ADMIN_EMAILS, authenticate }));
-  app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage, authenticate, rateLimit: limits.process }));
+  app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage, authenticate, rateLimit: limits.edits }));
   app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process') }));
 
   app.use((_req, res) => {

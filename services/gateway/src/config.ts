@@ -38,6 +38,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       RATE_LIMIT_AUTH_PER_MINUTE: env.int(20, 1),
       RATE_LIMIT_UPLOADS_PER_MINUTE: env.int(30, 1),
       RATE_LIMIT_PROCESS_PER_MINUTE: env.int(60, 1),
+      RATE_LIMIT_EDITS_PER_MINUTE: env.int(60, 1),
       PUBLIC_URL: env.url('http://localhost:8080'),
     },
     source,

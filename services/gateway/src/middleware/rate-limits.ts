@@ -7,18 +7,20 @@ import { currentUser } from './auth.middleware';
 /**
  * Limits kept in Redis, so every gateway instance counts against the same totals: sign-in and
  * sign-up per client address (behind `trust proxy`, the address our own proxy saw, not one a
- * client wrote into X-Forwarded-For), uploads and processing per signed-in user.
+ * client wrote into X-Forwarded-For), uploads, processing and editor requests per signed-in user.
  */
 export interface RateLimitSettings {
   authPerMinute: number;
   uploadsPerMinute: number;
   processPerMinute: number;
+  editsPerMinute: number;
 }
 
 export interface RateLimits {
   auth: RequestHandler;
   uploads: RequestHandler;
   process: RequestHandler;
+  edits: RequestHandler;
 }
 
 export function createRateLimits(redis: IORedis, prefix: string, settings: RateLimitSettings): RateLimits {
@@ -39,5 +41,7 @@ export function createRateLimits(redis: IORedis, prefix: string, settings: RateL
     auth: limiter('auth', settings.authPerMinute, 'sign-in attempts from this address', false),
     uploads: limiter('uploads', settings.uploadsPerMinute, 'uploads', true),
     process: limiter('process', settings.processPerMinute, 'processing requests', true),
+    // An editing seller sends an edit every few seconds; each costs a processor up to a second.
+    edits: limiter('edits', settings.editsPerMinute, 'edits', true),
   };
 }

@@ -74,34 +74,32 @@ export async function productMask(
   options: MaskOptions = defaultMaskOptions,
 ): Promise<ProductMask> {
   const count = width * height;
-  const level = new Uint8Array(count);
-  const chroma = new Uint8Array(count);
-  for (let index = 0, offset = 0; index < count; index++, offset += channels) {
-    const r = rgb[offset]!;
-    const g = rgb[offset + 1]!;
-    const b = rgb[offset + 2]!;
-    const low = Math.min(r, g, b);
-    level[index] = low;
-    chroma[index] = Math.max(r, g, b) - low;
-  }
-  const { backgroundLevel, floor } = measureBackground(level, chroma, width, height, options);
+  const pixel: Pixel = { rgb, channels };
+  const { backgroundLevel, floor } = measureBackground(pixel, width, height, options);
   const backgroundLike = new Uint8Array(count);
-  for (let index = 0; index < count; index++) if (level[index]! >= floor && chroma[index]! <= options.maxChroma) backgroundLike[index] = 1;
+  for (let index = 0; index < count; index++) if (levelAt(pixel, index) >= floor && chromaAt(pixel, index) <= options.maxChroma) backgroundLike[index] = 1;
 
+  // Memory matters here (two render threads, pictures of 4 MP): one index array of the
+  // picture's size serves every walk in turn (stack, queue, regions), the flag arrays are
+  // reused once their pass is over, and the background becomes the alpha in place.
+  const scratch = new Int32Array(count);
   const background = new Uint8Array(count);
-  floodFromBorder(background, width, height, backgroundLike);
-  growIntoSoftShadows(background, level, chroma, width, height, backgroundLevel, floor, options);
-  await clearHoles(background, width, height, backgroundLike, original, options);
-  removeSpecks(background, width, height, options.minPieceShare);
+  floodFromBorder(background, width, height, backgroundLike, scratch);
+  growIntoSoftShadows(background, pixel, width, height, backgroundLevel, floor, options, scratch);
+  await clearHoles(background, width, height, backgroundLike, original, options, scratch);
+  removeSpecks(background, width, height, options.minPieceShare, scratch, backgroundLike);
 
-  const alpha = new Uint8Array(count);
+  const alpha = background;
   let left = width;
   let top = height;
   let right = -1;
   let bottom = -1;
   for (let y = 0, index = 0; y < height; y++) {
     for (let x = 0; x < width; x++, index++) {
-      if (background[index]) continue;
+      if (alpha[index]) {
+        alpha[index] = 0;
+        continue;
+      }
       alpha[index] = 255;
       if (x < left) left = x;
       if (x > right) right = x;
@@ -113,10 +111,31 @@ export async function productMask(
   return { width, height, alpha, box, backgroundLevel };
 }
 
-function measureBackground(level: Uint8Array, chroma: Uint8Array, width: number, height: number, options: MaskOptions) {
+/** The decoded picture; levels are read from it where needed rather than copied out. */
+interface Pixel {
+  rgb: Uint8Array;
+  channels: number;
+}
+
+/** The darkest channel: how far from white a pixel is. */
+function levelAt({ rgb, channels }: Pixel, index: number): number {
+  const offset = index * channels;
+  return Math.min(rgb[offset]!, rgb[offset + 1]!, rgb[offset + 2]!);
+}
+
+/** How far apart the channels are: 0 for greys, white included. */
+function chromaAt({ rgb, channels }: Pixel, index: number): number {
+  const offset = index * channels;
+  const r = rgb[offset]!;
+  const g = rgb[offset + 1]!;
+  const b = rgb[offset + 2]!;
+  return Math.max(r, g, b) - Math.min(r, g, b);
+}
+
+function measureBackground(pixel: Pixel, width: number, height: number, options: MaskOptions) {
   const values: number[] = [];
   const take = (index: number) => {
-    if (chroma[index]! <= options.maxChroma) values.push(level[index]!);
+    if (chromaAt(pixel, index) <= options.maxChroma) values.push(levelAt(pixel, index));
   };
   for (let x = 0; x < width; x++) {
     take(x);
@@ -135,9 +154,8 @@ function measureBackground(level: Uint8Array, chroma: Uint8Array, width: number,
   return { backgroundLevel, floor };
 }
 
-function floodFromBorder(background: Uint8Array, width: number, height: number, backgroundLike: Uint8Array): void {
+function floodFromBorder(background: Uint8Array, width: number, height: number, backgroundLike: Uint8Array, stack: Int32Array): void {
   const count = width * height;
-  const stack = new Int32Array(count);
   let size = 0;
   const visit = (index: number) => {
     if (!background[index] && backgroundLike[index]) {
@@ -185,12 +203,12 @@ function floodFromBorder(background: Uint8Array, width: number, height: number, 
  * it joins the background when it is no darker than a soft shadow could be that far in.
  */
 function growIntoSoftShadows(
-  background: Uint8Array, level: Uint8Array, chroma: Uint8Array, width: number, height: number,
-  backgroundLevel: number, floor: number, options: MaskOptions,
+  background: Uint8Array, pixel: Pixel, width: number, height: number,
+  backgroundLevel: number, floor: number, options: MaskOptions, queue: Int32Array,
 ): void {
   const count = width * height;
-  const queue = new Int32Array(count);
-  const distance = new Uint16Array(count);
+  // Steps from the background, capped: 255 steps of shadowSlope is darker than any shadow floor.
+  const distance = new Uint8Array(count);
   let head = 0;
   let tail = 0;
   for (let index = 0; index < count; index++) {
@@ -202,10 +220,12 @@ function growIntoSoftShadows(
   }
   const allowance = backgroundLevel - floor;
   const visit = (from: number, index: number) => {
-    if (background[index] || chroma[index]! > options.maxChroma || level[index]! < options.shadowFloor) return;
-    if (level[index]! < level[from]! - options.shadowStep) return;
-    const steps = Math.min(65535, distance[from]! + 1);
-    if (backgroundLevel - level[index]! > allowance + options.shadowSlope * steps) return;
+    if (background[index]) return;
+    const level = levelAt(pixel, index);
+    if (level < options.shadowFloor || chromaAt(pixel, index) > options.maxChroma) return;
+    if (level < levelAt(pixel, from) - options.shadowStep) return;
+    const steps = Math.min(255, distance[from]! + 1);
+    if (backgroundLevel - level > allowance + options.shadowSlope * steps) return;
     background[index] = BACKGROUND;
     distance[index] = steps;
     queue[tail++] = index;
@@ -220,40 +240,43 @@ function growIntoSoftShadows(
   }
 }
 
-/** Connected regions (4-neighbour) of the pixels where `member` is 1, as runs in one index array. */
-function regions(width: number, height: number, member: Uint8Array): { pixels: Int32Array; starts: number[] } {
+/**
+ * Connected regions (4-neighbour) of the pixels where `member` is 1, as runs in `pixels` (a
+ * scratch array of the picture's size, reused across passes to keep memory down). Visited
+ * pixels are marked 2 in `member`, which is the caller's own temporary array.
+ */
+function regions(width: number, height: number, member: Uint8Array, pixels: Int32Array): { pixels: Int32Array; starts: number[] } {
   const count = width * height;
-  const seen = new Uint8Array(count);
-  const pixels = new Int32Array(count);
   const starts: number[] = [];
   let size = 0;
+  const VISITED = 2;
   for (let seed = 0; seed < count; seed++) {
-    if (seen[seed] || member[seed] !== 1) continue;
+    if (member[seed] !== 1) continue;
     starts.push(size);
-    seen[seed] = 1;
+    member[seed] = VISITED;
     pixels[size++] = seed;
     for (let cursor = size - 1; cursor < size; cursor++) {
       const index = pixels[cursor]!;
       const x = index % width;
       // Unrolled: this walk runs over every product pixel of every picture.
       let next = index - 1;
-      if (x > 0 && !seen[next] && member[next] === 1) {
-        seen[next] = 1;
+      if (x > 0 && member[next] === 1) {
+        member[next] = VISITED;
         pixels[size++] = next;
       }
       next = index + 1;
-      if (x < width - 1 && !seen[next] && member[next] === 1) {
-        seen[next] = 1;
+      if (x < width - 1 && member[next] === 1) {
+        member[next] = VISITED;
         pixels[size++] = next;
       }
       next = index - width;
-      if (next >= 0 && !seen[next] && member[next] === 1) {
-        seen[next] = 1;
+      if (next >= 0 && member[next] === 1) {
+        member[next] = VISITED;
         pixels[size++] = next;
       }
       next = index + width;
-      if (next < count && !seen[next] && member[next] === 1) {
-        seen[next] = 1;
+      if (next < count && member[next] === 1) {
+        member[next] = VISITED;
         pixels[size++] = next;
       }
     }
@@ -264,13 +287,14 @@ function regions(width: number, height: number, member: Uint8Array): { pixels: I
 
 async function clearHoles(
   background: Uint8Array, width: number, height: number,
-  backgroundLike: Uint8Array, original: BackdropSource | undefined, options: MaskOptions,
+  backgroundLike: Uint8Array, original: BackdropSource | undefined, options: MaskOptions, scratch: Int32Array,
 ): Promise<void> {
   if (!original) return;
   const minArea = Math.max(25, Math.round(width * height * options.minHoleShare));
-  const candidate = new Uint8Array(width * height);
-  for (let index = 0; index < candidate.length; index++) if (!background[index] && backgroundLike[index]) candidate[index] = 1;
-  const enclosed = regions(width, height, candidate);
+  // backgroundLike becomes the candidates: its flood is over.
+  const candidate = backgroundLike;
+  for (let index = 0; index < candidate.length; index++) candidate[index] = !background[index] && candidate[index] ? 1 : 0;
+  const enclosed = regions(width, height, candidate, scratch);
   const candidates: Array<[number, number]> = [];
   for (let region = 0; region + 1 < enclosed.starts.length; region++) {
     const start = enclosed.starts[region]!;
@@ -303,10 +327,10 @@ async function clearHoles(
   }
 }
 
-function removeSpecks(background: Uint8Array, width: number, height: number, minPieceShare: number): void {
-  const product = new Uint8Array(background.length);
+function removeSpecks(background: Uint8Array, width: number, height: number, minPieceShare: number, scratch: Int32Array, spare: Uint8Array): void {
+  const product = spare;
   for (let index = 0; index < product.length; index++) product[index] = background[index] ? 0 : 1;
-  const pieces = regions(width, height, product);
+  const pieces = regions(width, height, product, scratch);
   let largest = 0;
   for (let piece = 0; piece + 1 < pieces.starts.length; piece++) largest = Math.max(largest, pieces.starts[piece + 1]! - pieces.starts[piece]!);
   const minArea = Math.max(9, largest * minPieceShare);

@@ -81,9 +81,9 @@ function forEachEdge(frame: Frame, alpha: Uint8Array, visit: (index: number, ins
   const count = width * height;
   // Depth into the product, counted in 8-neighbour steps from the nearest transparent pixel.
   const depth = new Uint8Array(count).fill(255);
-  const queue = new Int32Array(count);
+  // Only the band around the outline is walked: a list that grows, not an array of the picture's size.
+  const queue: number[] = [];
   let head = 0;
-  let tail = 0;
   // Only transparent pixels beside the product start the walk: the rest of the background is far from it.
   for (let index = 0; index < count; index++) {
     if (alpha[index] !== 0) {
@@ -97,9 +97,9 @@ function forEachEdge(frame: Frame, alpha: Uint8Array, visit: (index: number, ins
       (index >= width && alpha[index - width] !== 0) || (index < count - width && alpha[index + width] !== 0) ||
       (x > 0 && index >= width && alpha[index - width - 1] !== 0) || (x < width - 1 && index >= width && alpha[index - width + 1] !== 0) ||
       (x > 0 && index < count - width && alpha[index + width - 1] !== 0) || (x < width - 1 && index < count - width && alpha[index + width + 1] !== 0);
-    if (besideProduct) queue[tail++] = index;
+    if (besideProduct) queue.push(index);
   }
-  while (head < tail) {
+  while (head < queue.length) {
     const index = queue[head++]!;
     const next = depth[index]! + 1;
     if (next > BAND + 1) continue;
@@ -114,7 +114,7 @@ function forEachEdge(frame: Frame, alpha: Uint8Array, visit: (index: number, ins
         const neighbour = row * width + column;
         if (depth[neighbour]! <= next) continue;
         depth[neighbour] = next;
-        queue[tail++] = neighbour;
+        queue.push(neighbour);
       }
     }
   }

@@ -56,6 +56,7 @@ function backdropOf(original: Buffer | undefined, width: number, height: number)
         .raw()
         .toBuffer();
     } catch {
+      // It was read at upload; if it cannot be read again, holes stay product, the safe side.
       return null;
     }
   };
