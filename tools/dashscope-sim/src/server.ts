@@ -12,7 +12,7 @@ import type { ModelRequest, ModelResult } from './model-thread';
  * docs/dashscope.md, with switches for the faults the processor must survive. Results are
  * served from a second server (another host name and port) behind signed, expiring URLs.
  */
-export type FaultMode = 'none' | 'data_inspection' | 'invalid_api_key' | 'arrearage' | 'access_denied' | 'model_not_found' | 'internal_error';
+export type FaultMode = 'none' | 'data_inspection' | 'invalid_api_key' | 'arrearage' | 'access_denied' | 'model_not_found' | 'internal_error' | 'throttled';
 
 export interface SimOptions {
   /** When set, requests must carry exactly this key. Any non-empty key is accepted otherwise. */
@@ -21,6 +21,8 @@ export interface SimOptions {
   jitterMs: number;
   /** Accepted requests per sliding second; above it the answer is 429. 0 means unlimited. */
   ratePerSecond: number;
+  /** The next N requests answer 429 whatever the rate (a provider busy for a moment). */
+  throttleNext: number;
   /** Share (0..1) of accepted calls that answer 500 InternalError. */
   errorRate: number;
   /** The next N accepted calls answer 500 (a burst), before errorRate applies. */
@@ -59,6 +61,7 @@ export const defaultSimOptions: SimOptions = {
   latencyMs: 0,
   jitterMs: 0,
   ratePerSecond: 0,
+  throttleNext: 0,
   errorRate: 0,
   failNext: 0,
   fault: 'none',
@@ -211,6 +214,7 @@ const FAULTS: Record<Exclude<FaultMode, 'none'>, [number, string, string]> = {
   access_denied: [403, 'AccessDenied', 'Access denied.'],
   model_not_found: [404, 'ModelNotFound', 'Model not exist.'],
   internal_error: [500, 'InternalError', 'An internal error has occured, please try again later.'],
+  throttled: [429, 'Throttling.RateQuota', 'Requests rate limit exceeded, please try again later.'],
 };
 
 export async function startSim(
@@ -285,7 +289,9 @@ export async function startSim(
 
     const now = Date.now();
     acceptedTimes = acceptedTimes.filter((time) => now - time < 1000);
-    if (options.ratePerSecond > 0 && acceptedTimes.length >= options.ratePerSecond) {
+    const busy = options.throttleNext > 0;
+    if (busy) options.throttleNext--;
+    if (busy || (options.ratePerSecond > 0 && acceptedTimes.length >= options.ratePerSecond)) {
       stats.throttled++;
       return fail(new DashScopeError(429, 'Throttling.RateQuota', 'Requests rate limit exceeded, please try again later.'));
     }
