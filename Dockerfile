@@ -10,6 +10,7 @@ COPY services/gateway/package.json services/gateway/
 COPY services/processor/package.json services/processor/
 COPY services/billing/package.json services/billing/
 COPY tools/dashscope-sim/package.json tools/dashscope-sim/
+COPY tools/supabase-sim/package.json tools/supabase-sim/
 RUN pnpm install --frozen-lockfile
 COPY packages packages
 COPY services services

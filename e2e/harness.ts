@@ -22,7 +22,13 @@ export interface TestStack extends Stack {
 }
 
 export async function startTestStack(
-  options: { processors?: number; env?: Record<string, string>; sim?: Partial<SimOptions> } = {},
+  options: {
+    processors?: number;
+    env?: Record<string, string>;
+    sim?: Partial<SimOptions>;
+    /** Runs once the stack's database name is chosen, before any service starts. */
+    beforeServices?: (databaseUrl: string) => void;
+  } = {},
 ): Promise<TestStack> {
   const id = randomBytes(4).toString('hex');
   const databaseUrl = `${process.env.TEST_DATABASE_BASE ?? 'postgres://postgres@127.0.0.1:5432'}/mp_test_${id}`;
@@ -40,6 +46,7 @@ export async function startTestStack(
     env: { LOG_LEVEL: 'warn', ...options.env },
     quiet: true,
   };
+  options.beforeServices?.(databaseUrl);
   let stack: Stack;
   try {
     stack = await startStack(stackOptions);

@@ -12,3 +12,5 @@ export * from './shutdown';
 export * from './validation';
 export * from './fleet-keys';
 export * from './thread-pool';
+export * from './supabase';
+export * from './supabase-storage';

@@ -1,8 +1,8 @@
-import { createLogger, createPool, handleShutdown, loadConfigOrExit } from '@masterpost/shared';
+import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit } from '@masterpost/shared';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
 import { LedgerStore } from './ledger/ledger.repository';
-import { createSupabaseClient, PgFunctions, SupabaseFunctions } from './ledger/sql-functions';
+import { PgFunctions, SupabaseFunctions } from './ledger/sql-functions';
 import { parsePacks } from './packs';
 import { createStripeClient } from './stripe/checkout.service';
 

@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createPool, type Pool } from '@masterpost/shared';
 import { dropDatabase, ensureDatabase, migrate } from '../../../db/migrate';
 import { LedgerStore } from '../src/ledger/ledger.repository';
-import { createSupabaseClient, PgFunctions, SupabaseFunctions } from '../src/ledger/sql-functions';
-import { startPostgrestStandIn } from './postgrest-stand-in';
+import { createSupabaseClient } from '@masterpost/shared';
+import { PgFunctions, SupabaseFunctions } from '../src/ledger/sql-functions';
+import { startPostgrestStandIn } from '../../../tools/supabase-sim/src/server';
 
 /**
  * The ledger's SQL functions on a real Postgres: races, repeats and expiry, reached both ways

@@ -7,10 +7,11 @@ import { createLogger, createPool, type Pool } from '@masterpost/shared';
 import { dropDatabase, ensureDatabase, migrate } from '../../../db/migrate';
 import { buildBillingApp } from '../src/app';
 import { LedgerStore } from '../src/ledger/ledger.repository';
-import { createSupabaseClient, PgFunctions, SupabaseFunctions, type SqlFunctions } from '../src/ledger/sql-functions';
+import { createSupabaseClient } from '@masterpost/shared';
+import { PgFunctions, SupabaseFunctions, type SqlFunctions } from '../src/ledger/sql-functions';
 import { parsePacks } from '../src/packs';
 import { createStripeClient } from '../src/stripe/checkout.service';
-import { startPostgrestStandIn } from './postgrest-stand-in';
+import { startPostgrestStandIn } from '../../../tools/supabase-sim/src/server';
 
 /**
  * Stripe's webhooks as Stripe sends them, signed with the stripe library's own test-header

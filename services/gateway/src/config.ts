@@ -9,6 +9,10 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       REDIS_URL: env.string(defaults.redisUrl),
       QUEUE_PREFIX: env.string(defaults.queuePrefix),
       STORAGE_DIR: env.string(defaults.storageDir),
+      // Files go to this Supabase project's Storage bucket when SUPABASE_URL is set, to STORAGE_DIR otherwise.
+      SUPABASE_URL: env.optionalString(),
+      SUPABASE_SERVICE_ROLE_KEY: env.optionalString(),
+      SUPABASE_BUCKET: env.string('masterpost'),
       JWT_SECRET: env.secret(32),
       JWT_TTL_SECONDS: env.int(24 * 3600, 60, 30 * 24 * 3600),
       BILLING_URL: env.url(`http://127.0.0.1:${defaults.billingPort}`),

@@ -1,4 +1,4 @@
-import { BillingClient, fleetKeys, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, LocalStorage } from '@masterpost/shared';
+import { BillingClient, fleetKeys, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/shared';
 import { buildGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
 import { JobsRepository } from './adapters/jobs.repository';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     queue,
     hub,
     billing,
-    storage: new LocalStorage(config.STORAGE_DIR),
+    storage: createStorage(config),
     tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
     logger,
     checks: async () => {

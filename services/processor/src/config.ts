@@ -12,6 +12,10 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       REDIS_URL: env.string(defaults.redisUrl),
       QUEUE_PREFIX: env.string(defaults.queuePrefix),
       STORAGE_DIR: env.string(defaults.storageDir),
+      // Files go to this Supabase project's Storage bucket when SUPABASE_URL is set, to STORAGE_DIR otherwise.
+      SUPABASE_URL: env.optionalString(),
+      SUPABASE_SERVICE_ROLE_KEY: env.optionalString(),
+      SUPABASE_BUCKET: env.string('masterpost'),
       BILLING_URL: env.url(`http://127.0.0.1:${defaults.billingPort}`),
       BILLING_SERVICE_TOKEN: env.secret(32),
       DASHSCOPE_API_KEY: env.optionalString(),

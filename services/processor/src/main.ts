@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
-import { BillingClient, JobName, loadConfigOrExit, QueueName, createLogger, createPool, createRedis, handleShutdown, LocalStorage, progressChannel } from '@masterpost/shared';
+import { BillingClient, JobName, loadConfigOrExit, QueueName, createLogger, createPool, createRedis, handleShutdown, createStorage, progressChannel } from '@masterpost/shared';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
 import { ImageProcessHandler } from './handlers/image-process.handler';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL);
   const workerRedis = createRedis(config.REDIS_URL, 'worker');
   const commandRedis = createRedis(config.REDIS_URL, 'subscriber');
-  const storage = new LocalStorage(config.STORAGE_DIR);
+  const storage = createStorage(config);
   const repo = new ImagesRepository(pool);
   const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);
   const metrics = createProcessorMetrics();

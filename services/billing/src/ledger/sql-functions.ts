@@ -1,5 +1,4 @@
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { queryWithRetry, type Pool } from '@masterpost/shared';
 
 /**
@@ -61,15 +60,4 @@ export class SupabaseFunctions implements SqlFunctions {
   async value<Value>(name: string, args: Record<string, unknown>): Promise<Value> {
     return (await this.rpc(name, args)) as Value;
   }
-}
-
-/**
- * A supabase-js client for server use. supabase-js builds a realtime client even when only rpc
- * is used, and on Node 20 (no global WebSocket) that throws at creation unless given one.
- */
-export function createSupabaseClient(url: string, serviceRoleKey: string): SupabaseClient {
-  return createClient(url, serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as unknown as NonNullable<NonNullable<Parameters<typeof createClient>[2]>['realtime']>['transport'] },
-  });
 }
