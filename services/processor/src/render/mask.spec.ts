@@ -83,6 +83,9 @@ test('a hole (a mug handle) shows the background, told apart from a white label 
   // Without the photo (or on a white backdrop) a hole cannot be told from white: it stays, white.
   const unknown = await onDark(await qwenLike('mug', { noise: 3 }));
   expect(luminance(unknown.pixels.at(holeX, holeY))).toBeGreaterThan(240);
+  // Nor with a photo of another shape than the output: the two would not line up.
+  const misframed = await onDark(await qwenLike('mug', { noise: 3 }), await sellerPhoto('mug', '#c8b8a0', 600, 900));
+  expect(luminance(misframed.pixels.at(holeX, holeY))).toBeGreaterThan(240);
 });
 
 test('edges are anti-aliased and carry no light fringe onto a dark background', async () => {

@@ -37,16 +37,26 @@ export interface ExtractedProduct {
   maskPng: Buffer;
 }
 
+/** Aspect ratios closer than this share are one shape (rounding of the provider's sizes). */
+const SAME_SHAPE = 0.02;
+
 async function decodeQwenOutput(qwenOutput: Buffer) {
   const { data, info } = await sharp(qwenOutput).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { rgb: data, channels: info.channels, width: info.width, height: info.height };
 }
 
-/** The seller's photo laid over the Qwen output's frame, to tell a hole from a white part. */
+/**
+ * The seller's photo laid over the Qwen output's frame, to tell a hole from a white part. Only
+ * when both have one shape: an output framed otherwise would not line up with the photo, and a
+ * label compared with the backdrop beside it would be taken for a hole.
+ */
 function backdropOf(original: Buffer | undefined, width: number, height: number) {
   if (!original) return undefined;
   return async () => {
     try {
+      const photo = await sharp(original, { limitInputPixels: 100_000_000 }).metadata();
+      const upright = (photo.orientation ?? 1) >= 5 ? photo.height / photo.width : photo.width / photo.height;
+      if (Math.abs(upright - width / height) > (width / height) * SAME_SHAPE) return null;
       return await sharp(original, { limitInputPixels: 100_000_000 })
         .rotate()
         .flatten({ background: '#ffffff' })
