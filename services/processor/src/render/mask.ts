@@ -80,8 +80,8 @@ export async function productMask(
   for (let index = 0; index < count; index++) if (levelAt(pixel, index) >= floor && chromaAt(pixel, index) <= options.maxChroma) backgroundLike[index] = 1;
 
   // Memory matters here (two render threads, pictures of 4 MP): one index array of the
-  // picture's size serves every walk in turn (stack, queue, regions), the flag arrays are
-  // reused once their pass is over, and the background becomes the alpha in place.
+  // picture's size serves every walk in turn (stack, queue, regions) and the flag arrays are
+  // reused once their pass is over.
   const scratch = new Int32Array(count);
   const background = new Uint8Array(count);
   floodFromBorder(background, width, height, backgroundLike, scratch);
@@ -89,26 +89,28 @@ export async function productMask(
   await clearHoles(background, width, height, backgroundLike, original, options, scratch);
   removeSpecks(background, width, height, options.minPieceShare, scratch, backgroundLike);
 
+  // The background becomes the alpha in place: 0 where background, 255 where product.
   const alpha = background;
+  for (let index = 0; index < count; index++) alpha[index] = alpha[index] ? 0 : 255;
+  return { width, height, alpha, box: boxOf(alpha, width, height), backgroundLevel };
+}
+
+/** The bounding box of the pixels whose alpha is not 0, or null when there are none. */
+export function boxOf(alpha: Uint8Array, width: number, height: number): Box | null {
   let left = width;
   let top = height;
   let right = -1;
   let bottom = -1;
   for (let y = 0, index = 0; y < height; y++) {
     for (let x = 0; x < width; x++, index++) {
-      if (alpha[index]) {
-        alpha[index] = 0;
-        continue;
-      }
-      alpha[index] = 255;
+      if (!alpha[index]) continue;
       if (x < left) left = x;
       if (x > right) right = x;
       if (y < top) top = y;
       if (y > bottom) bottom = y;
     }
   }
-  const box = right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
-  return { width, height, alpha, box, backgroundLevel };
+  return right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
 }
 
 /** The decoded picture; levels are read from it where needed rather than copied out. */

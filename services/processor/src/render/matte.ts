@@ -1,4 +1,4 @@
-import type { Box, ProductMask } from './mask';
+import { boxOf, type ProductMask } from './mask';
 
 /**
  * Edges without fringes. A boundary pixel of Qwen's output is a mix of the product and the white
@@ -170,23 +170,6 @@ function softened(alpha: Uint8Array, width: number, height: number, index: numbe
     }
   }
   return Math.max(64, Math.round(sum / 9));
-}
-
-function boxOf(alpha: Uint8Array, width: number, height: number): Box | null {
-  let left = width;
-  let top = height;
-  let right = -1;
-  let bottom = -1;
-  for (let y = 0, index = 0; y < height; y++) {
-    for (let x = 0; x < width; x++, index++) {
-      if (!alpha[index]) continue;
-      if (x < left) left = x;
-      if (x > right) right = x;
-      if (y < top) top = y;
-      if (y > bottom) bottom = y;
-    }
-  }
-  return right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
 }
 
 function crop(frame: Frame, alpha: Uint8Array, colour: EdgeColours): Matted | null {
