@@ -56,10 +56,22 @@ export interface Stack {
  * A port nothing listens on, picked below Linux's ephemeral range (32768 and up): a port the
  * kernel handed out for bind(0) and freed can be taken by any outgoing connection on this machine
  * (Redis, Postgres, HTTP) before the service binds it; these are not handed out that way.
+ *
+ * The port is only checked here; the service binds it later. So that two stacks starting at the
+ * same moment cannot both be handed one port, each jest worker draws from its own thousand ports,
+ * and one process never hands out the same port twice in a row (the ports of one stack are all
+ * picked before any of them is bound, so a check alone would not keep them apart).
  */
+const PORT_FLOOR = 20_000;
+const PORTS_PER_WORKER = 1_000;
+const WORKER_SLICES = 12; // 20000–31999
+const workerId = Number(process.env.JEST_WORKER_ID ?? 0);
+const slice = workerId > 0 ? (workerId - 1) % WORKER_SLICES : Math.floor(Math.random() * WORKER_SLICES);
+let nextOffset = Math.floor(Math.random() * PORTS_PER_WORKER);
+
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+  for (let tries = 0; tries < PORTS_PER_WORKER; tries++) {
+    const candidate = PORT_FLOOR + slice * PORTS_PER_WORKER + (nextOffset++ % PORTS_PER_WORKER);
     const available = await new Promise<boolean>((resolve) => {
       const server = net.createServer();
       server.once('error', () => resolve(false));
@@ -67,7 +79,10 @@ export async function freePort(): Promise<number> {
     });
     if (available) return candidate;
   }
+  throw new Error(`no free port between ${PORT_FLOOR + slice * PORTS_PER_WORKER} and ${PORT_FLOOR + (slice + 1) * PORTS_PER_WORKER - 1}`);
 }
+
+class PortTakenError extends Error {}
 
 async function waitForHealth(service: RunningService, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -77,8 +92,15 @@ async function waitForHealth(service: RunningService, timeoutMs = 60_000): Promi
     }
     try {
       const response = await fetch(`${service.url}/health`);
-      if (response.ok) return;
-    } catch {
+      if (response.ok) {
+        // Every service says which process answered: a healthy answer from another process on
+        // this port would otherwise pass for ours and the test would talk to the wrong server.
+        const { pid } = (await response.json()) as { pid?: number };
+        if (pid === service.child.pid) return;
+        throw new PortTakenError(`${service.name}'s port ${service.port} is answered by another process (pid ${pid ?? 'unknown'})`);
+      }
+    } catch (error) {
+      if (error instanceof PortTakenError) throw error;
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -22,7 +22,7 @@ export function buildBillingApp(deps: BillingDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', pid: process.pid });
   });
   app.get('/ready', async (_req, res) => {
     const checks = await deps.ready();

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   const server = http.createServer((req, res) => {
     void (async () => {
       if (req.url === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', pid: process.pid }));
         return;
       }
       if (req.url === '/metrics') {

@@ -270,7 +270,7 @@ export async function startSim(
       acceptedTimes = [];
       return sendJson(res, 200, stats);
     }
-    if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok', pid: process.pid });
 
     const requestId = randomUUID();
     const fail = (error: DashScopeError) => sendJson(res, error.status, { request_id: requestId, code: error.code, message: error.message });

@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 export function opsRoutes(deps: { registry: Registry; checks: () => Promise<Record<string, string>> }): Router {
   const router = Router();
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', pid: process.pid });
   });
   router.get('/ready', async (_req, res) => {
     const checks = await deps.checks();
