@@ -1,6 +1,8 @@
 // Runs before `npm start` and `npm test` on a machine that may have only Node and npm:
 // installs the workspace with pnpm 10 (fetched by npx) when node_modules is missing or
-// older than the lockfile. Uses nothing but Node's own modules.
+// older than the lockfile, and with `services` or `test` makes sure Redis and PostgreSQL (and for
+// `test` Chromium) are there (scripts/ensure-services.sh). Uses nothing but Node's own modules.
+//   node scripts/bootstrap.mjs [services|test]
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -13,4 +15,14 @@ const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs
 if (stale) {
   console.log('Installing dependencies with pnpm 10...');
   execSync(`npx --yes pnpm@10 install ${existsSync(lock) ? '--frozen-lockfile' : ''}`, { cwd: root, stdio: 'inherit' });
+}
+
+const mode = process.argv[2];
+if (mode === 'services' || mode === 'test') {
+  try {
+    execSync(`bash ${path.join(root, 'scripts', 'ensure-services.sh')}${mode === 'test' ? ' --chromium' : ''}`, { cwd: root, stdio: 'inherit' });
+  } catch {
+    // The script has said what is missing.
+    process.exit(1);
+  }
 }

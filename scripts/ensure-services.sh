@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# What the stack and its tests run against, made present before `npm start` and `npm test` so
+# that both work on a fresh Debian machine with only Node and npm: Redis on 127.0.0.1:6379,
+# PostgreSQL on 127.0.0.1:5432 taking user postgres without a password, and with --chromium the
+# browser the web page's test drives. What is missing is installed (Debian's packages) and started
+# when this user may (root, or sudo without a password); otherwise the message says what to do.
+# A service given elsewhere (REDIS_URL; DATABASE_URL or the tests' TEST_DATABASE_BASE) is left to
+# whoever set it.
+set -uo pipefail
+
+want_chromium=0
+[ "${1:-}" = "--chromium" ] && want_chromium=1
+
+as_root=()
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root=(sudo -n); else as_root=(); fi
+fi
+may_administer() { [ "$(id -u)" = 0 ] || [ ${#as_root[@]} -gt 0 ]; }
+admin() { if [ ${#as_root[@]} -gt 0 ]; then "${as_root[@]}" "$@"; else "$@"; fi; }
+
+need_apt_update=1
+apt_install() {
+  if [ "$need_apt_update" = 1 ]; then admin apt-get update -qq; need_apt_update=0; fi
+  admin env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_for_port() { for _ in $(seq 1 100); do listening "$1" && return 0; sleep 0.2; done; return 1; }
+
+missing=()
+
+if [ -z "${REDIS_URL:-}" ] && ! listening 6379; then
+  if may_administer; then
+    command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server"; apt_install redis-server; }
+    echo "starting redis"
+    admin mkdir -p /var/lib/redis /var/log/redis
+    # Jobs must never be evicted to make room: BullMQ asks for noeviction.
+    admin redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --maxmemory-policy noeviction --dir /var/lib/redis --logfile /var/log/redis/masterpost.log
+    wait_for_port 6379 || missing+=("Redis did not start on 127.0.0.1:6379 (see /var/log/redis/masterpost.log)")
+  else
+    missing+=("Redis on 127.0.0.1:6379 (apt-get install redis-server, or set REDIS_URL)")
+  fi
+fi
+
+if [ -z "${DATABASE_URL:-}${TEST_DATABASE_BASE:-}" ]; then
+  if ! listening 5432; then
+    if may_administer; then
+      command -v pg_ctlcluster >/dev/null 2>&1 || { echo "installing postgresql"; apt_install postgresql; }
+      echo "starting postgresql"
+      version=$(ls /etc/postgresql | sort -V | tail -n 1)
+      admin pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+      wait_for_port 5432 || missing+=("PostgreSQL did not start on 127.0.0.1:5432")
+    else
+      missing+=("PostgreSQL on 127.0.0.1:5432 (apt-get install postgresql, or set DATABASE_URL)")
+    fi
+  fi
+  if listening 5432 && command -v psql >/dev/null 2>&1 \
+    && ! psql -h 127.0.0.1 -U postgres -d postgres -w -Atc 'select 1' >/dev/null 2>&1; then
+    # A fresh Debian install asks for a password on TCP; the stack connects as postgres without one.
+    if may_administer && [ -d /etc/postgresql ]; then
+      echo "allowing trust auth for postgres on loopback"
+      version=$(ls /etc/postgresql | sort -V | tail -n 1)
+      hba=/etc/postgresql/$version/main/pg_hba.conf
+      admin sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+      admin pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+    else
+      missing+=("PostgreSQL taking user postgres on 127.0.0.1 without a password (trust in pg_hba.conf, or set DATABASE_URL)")
+    fi
+  fi
+fi
+
+# playwright-core brings no browser of its own; the web page's test drives Debian's Chromium.
+if [ "$want_chromium" = 1 ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if may_administer; then
+    echo "installing chromium"; apt_install chromium
+  else
+    echo "warning: the web page's browser test needs Chromium at /usr/bin/chromium (apt-get install chromium, or set CHROMIUM_PATH)" >&2
+  fi
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Masterpost needs, and could not set up here:" >&2
+  for item in "${missing[@]}"; do echo "  - $item" >&2; done
+  exit 1
+fi
