@@ -36,6 +36,9 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       // in all and the first backoff delay, doubled at each try, with jitter.
       IMAGE_ATTEMPTS: env.int(6, 1, 20),
       IMAGE_RETRY_DELAY_MS: env.int(2000, 10),
+      // How long a finished picture's queue record stays in Redis (Bull Board shows it meanwhile);
+      // what the seller sees lives in PostgreSQL, so Redis holds only recent and unfinished work.
+      FINISHED_JOBS_KEEP_SECONDS: env.int(3600, 1),
       // Who may set X-Forwarded-For: 'loopback' with no proxy in front, the proxy's hop count (1)
       // or addresses behind one. Rate limits count the client address this yields.
       TRUST_PROXY: env.string('loopback'),

@@ -20,7 +20,11 @@ async function main(): Promise<void> {
     logger.info('waiting for Redis');
     await new Promise<void>((resolve) => producer.once('ready', () => resolve()));
   }
-  const queue = new QueueAdapter(producer, config.QUEUE_PREFIX, { attempts: config.IMAGE_ATTEMPTS, delayMs: config.IMAGE_RETRY_DELAY_MS });
+  const queue = new QueueAdapter(producer, config.QUEUE_PREFIX, {
+    attempts: config.IMAGE_ATTEMPTS,
+    delayMs: config.IMAGE_RETRY_DELAY_MS,
+    keepFinishedSeconds: config.FINISHED_JOBS_KEEP_SECONDS,
+  });
   const edits = new EditQueue(producer, createRedis(config.REDIS_URL, 'subscriber'), config.QUEUE_PREFIX);
   const hub = new ProgressHub(subscriber, config.QUEUE_PREFIX);
   await hub.start();

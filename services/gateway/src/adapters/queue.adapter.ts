@@ -1,6 +1,14 @@
 import { FlowProducer, Queue } from 'bullmq';
 import { bullJobId, jobCatalog, JobName, QueueName, type IORedis } from '@masterpost/shared';
 
+export interface QueueSettings {
+  /** Tries of a picture after a transient failure, and the first backoff delay. */
+  attempts: number;
+  delayMs: number;
+  /** How long a completed job's record stays in Redis (reliability 22: its memory stays bounded). */
+  keepFinishedSeconds: number;
+}
+
 /**
  * The gateway's side of the queues: it enqueues one flow per job (a JobFinalize parent whose
  * children are one ImageProcess per picture). Payloads are validated against the job catalog
@@ -14,7 +22,7 @@ export class QueueAdapter {
   constructor(
     connection: IORedis,
     readonly prefix: string,
-    private readonly imageRetry: { attempts: number; delayMs: number } = { attempts: 6, delayMs: 2000 },
+    private readonly settings: QueueSettings = { attempts: 6, delayMs: 2000, keepFinishedSeconds: 3600 },
   ) {
     this.flows = new FlowProducer({ connection, prefix });
     this.images = new Queue(QueueName.Images, { connection, prefix });
@@ -32,19 +40,24 @@ export class QueueAdapter {
       name: JobName.JobFinalize,
       queueName: finalize.queue,
       data: finalize.schema.parse({ jobId }),
-      opts: { ...finalize.options, jobId: bullJobId.finalize(jobId, attemptNonce) },
+      opts: { ...finalize.options, removeOnComplete: this.keepCompleted(finalize.options), jobId: bullJobId.finalize(jobId, attemptNonce) },
       children: imageIds.map((imageId) => ({
         name: JobName.ImageProcess,
         queueName: process.queue,
         data: process.schema.parse({ jobId, imageId }),
         opts: {
           ...process.options,
-          attempts: this.imageRetry.attempts,
-          backoff: { ...process.options.backoff, delay: this.imageRetry.delayMs },
+          removeOnComplete: this.keepCompleted(process.options),
+          attempts: this.settings.attempts,
+          backoff: { ...process.options.backoff, delay: this.settings.delayMs },
           jobId: bullJobId.image(imageId, attemptNonce),
         },
       })),
     });
+  }
+
+  private keepCompleted(options: { removeOnComplete: { age: number; count: number } }) {
+    return { ...options.removeOnComplete, age: this.settings.keepFinishedSeconds };
   }
 
   async close(): Promise<void> {
