@@ -26,13 +26,15 @@ export async function startTestStack(
     processors?: number;
     env?: Record<string, string>;
     sim?: Partial<SimOptions>;
+    /** Another Redis than the machine's (a test that restarts it must not disturb the others). */
+    redisUrl?: string;
     /** Runs once the stack's database name is chosen, before any service starts. */
     beforeServices?: (databaseUrl: string) => void;
   } = {},
 ): Promise<TestStack> {
   const id = randomBytes(4).toString('hex');
   const databaseUrl = `${process.env.TEST_DATABASE_BASE ?? 'postgres://postgres@127.0.0.1:5432'}/mp_test_${id}`;
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const workDir = mkdtempSync(path.join(os.tmpdir(), `masterpost-${id}-`));
   const sim = await startSim({ noise: 3, ...options.sim });
   const stackOptions: StackOptions = {

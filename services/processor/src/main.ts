@@ -110,7 +110,8 @@ async function main(): Promise<void> {
         return;
       }
       if (req.url === '/metrics') {
-        metrics.fleetPaused.set((await gate.isPaused().catch(() => false)) ? 1 : 0);
+        // While Redis is away the gauge keeps its last value rather than holding the scrape.
+        if (commandRedis.status === 'ready') metrics.fleetPaused.set((await gate.isPaused().catch(() => false)) ? 1 : 0);
         const spentToday = await repo.spendTodayMicroUsd().catch(() => null);
         if (spentToday !== null) metrics.spendToday.set(spentToday);
         res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
@@ -118,11 +119,13 @@ async function main(): Promise<void> {
       }
       if (req.url === '/ready') {
         const checks: Record<string, string> = {
-          redis: await workerRedis.ping().then(() => 'ok', (error: Error) => `down: ${error.message}`),
-          postgres: await pool.query('select 1').then(() => 'ok', (error: Error) => `down: ${error.message}`),
+          // The workers' connection queues commands while Redis is away (so jobs resume by
+          // themselves); its ping would wait for Redis too, so the probe gives up after a second.
+          redis: await probe(workerRedis.ping()),
+          postgres: await probe(pool.query('select 1')),
           worker: workers.images.isRunning() ? 'ok' : 'not running',
         };
-        const pause = await gate.pauseState().catch(() => null);
+        const pause = checks.redis === 'ok' ? await gate.pauseState().catch(() => null) : null;
         if (pause) checks.ai_provider = `paused: ${pause.reason}`;
         const ok = Object.values(checks).every((value) => value === 'ok');
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'not_ready', checks }));
@@ -151,3 +154,19 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+/** 'ok' when the call answers within a second, otherwise what went wrong. */
+async function probe(call: Promise<unknown>, timeoutMs = 1000): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([call, timeout]);
+    return 'ok';
+  } catch (error) {
+    return `down: ${(error as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
