@@ -129,8 +129,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     BILLING_URL: `http://127.0.0.1:${ports.billing}`,
     DASHSCOPE_BASE_URL: options.dashscopeBaseUrl ?? `http://127.0.0.1:${ports.sim}/api/v1`,
     LOG_LEVEL: 'info',
-    // As in docker-compose.yml: fewer glibc malloc arenas keep libvips' resident memory flat.
-    MALLOC_ARENA_MAX: '2',
+    // As in docker-compose.yml: one glibc malloc arena keeps libvips' resident memory flat.
+    MALLOC_ARENA_MAX: '1',
     ...options.env,
   };
   const services: RunningService[] = [];

@@ -12,5 +12,6 @@ export * from './shutdown';
 export * from './validation';
 export * from './fleet-keys';
 export * from './thread-pool';
+export * from './slots';
 export * from './supabase';
 export * from './supabase-storage';

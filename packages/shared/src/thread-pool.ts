@@ -6,8 +6,11 @@ import { parentPort, Worker } from 'node:worker_threads';
  * pixels. On the main thread it would stall everything else for hundreds of milliseconds: lock
  * renewals, the moment a rate-limited call is sent, a stand-in's clock.
  *
- * The module calls `serveOnThread(handler)`; the pool sends it requests round-robin. An error
- * thrown on the thread comes back as an Error with the same name and message.
+ * The module calls `serveOnThread(handler)`. A thread takes at most `perThread` requests at once
+ * (it interleaves them at every await, so each one held is a picture held decoded) and the rest
+ * wait here for the least busy thread with room: a long request does not hold up one queued
+ * behind it while another thread is idle. An error thrown on the thread comes back as an Error
+ * with the same name and message; a thread that dies fails its requests and is replaced.
  */
 interface Envelope<Result> {
   id: number;
@@ -15,46 +18,89 @@ interface Envelope<Result> {
   error?: { name: string; message: string };
 }
 
-export class ThreadPool<Request, Result> {
-  private readonly threads: Worker[];
-  private readonly pending = new Map<number, { resolve: (result: Result) => void; reject: (error: Error) => void }>();
-  private nextId = 0;
-  private turn = 0;
+interface Waiting<Request, Result> {
+  id: number;
+  request: Request;
+  resolve: (result: Result) => void;
+  reject: (error: Error) => void;
+}
 
-  constructor(entry: string, size: number) {
-    this.threads = Array.from({ length: Math.max(1, size) }, () => this.spawn(entry));
+interface PoolThread<Request, Result> {
+  worker: Worker;
+  running: Map<number, Waiting<Request, Result>>;
+}
+
+export class ThreadPool<Request, Result> {
+  private readonly threads: Array<PoolThread<Request, Result>> = [];
+  private readonly queue: Array<Waiting<Request, Result>> = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(
+    private readonly entry: string,
+    size: number,
+    private readonly perThread = 1,
+  ) {
+    for (let index = 0; index < Math.max(1, size); index++) this.threads.push(this.spawn());
   }
 
-  private spawn(entry: string): Worker {
+  private spawn(): PoolThread<Request, Result> {
     // Worker threads do not inherit the process's tsx loader (nor jest's): the boot file
     // registers it before loading the module.
-    const thread = new Worker(path.join(__dirname, 'thread-boot.js'), { workerData: { entry } });
-    thread.on('message', (message: Envelope<Result>) => {
-      const waiting = this.pending.get(message.id);
+    const worker = new Worker(path.join(__dirname, 'thread-boot.js'), { workerData: { entry: this.entry } });
+    const thread: PoolThread<Request, Result> = { worker, running: new Map() };
+    worker.on('message', (message: Envelope<Result>) => {
+      const waiting = thread.running.get(message.id);
       if (!waiting) return;
-      this.pending.delete(message.id);
+      thread.running.delete(message.id);
       if (message.error) waiting.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
       else waiting.resolve(message.result as Result);
+      this.dispatch();
     });
-    thread.on('error', (error) => {
-      for (const waiting of this.pending.values()) waiting.reject(error);
-      this.pending.clear();
+    worker.on('error', (error) => {
+      for (const waiting of thread.running.values()) waiting.reject(error);
+      thread.running.clear();
+      const index = this.threads.indexOf(thread);
+      if (index >= 0) this.threads.splice(index, 1);
+      if (this.closed) return;
+      this.threads.push(this.spawn());
+      this.dispatch();
     });
-    thread.unref();
+    worker.unref();
     return thread;
   }
 
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const thread = this.threads.reduce<PoolThread<Request, Result> | undefined>(
+        (best, candidate) => (candidate.running.size < this.perThread && (!best || candidate.running.size < best.running.size) ? candidate : best),
+        undefined,
+      );
+      if (!thread) return;
+      const next = this.queue.shift()!;
+      thread.running.set(next.id, next);
+      thread.worker.postMessage({ id: next.id, request: next.request });
+    }
+  }
+
   run(request: Request): Promise<Result> {
-    const id = this.nextId++;
-    const thread = this.threads[this.turn++ % this.threads.length]!;
+    if (this.closed) return Promise.reject(new Error('the thread pool is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      thread.postMessage({ id, request });
+      this.queue.push({ id: this.nextId++, request, resolve, reject });
+      this.dispatch();
     });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.threads.map((thread) => thread.terminate()));
+    this.closed = true;
+    const closing = new Error('the thread pool is closed');
+    for (const waiting of this.queue) waiting.reject(closing);
+    this.queue.length = 0;
+    for (const thread of this.threads) {
+      for (const waiting of thread.running.values()) waiting.reject(closing);
+      thread.running.clear();
+    }
+    await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
   }
 }
 

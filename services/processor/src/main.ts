@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
-import { BillingClient, JobName, loadConfigOrExit, QueueName, createLogger, createPool, createRedis, handleShutdown, createStorage, progressChannel } from '@masterpost/shared';
+import { BillingClient, JobName, Slots, loadConfigOrExit, QueueName, createLogger, createPool, createRedis, handleShutdown, createStorage, progressChannel } from '@masterpost/shared';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
 import { ImageProcessHandler } from './handlers/image-process.handler';
@@ -72,6 +72,8 @@ async function main(): Promise<void> {
   const prompts = loadConfigOrExit(() => loadPrompts(config.QWEN_PROMPTS_FILE), (message) => logger.fatal(message));
   const qwenOutputs = new QwenOutputService({
     redis: commandRedis, prefix: config.QUEUE_PREFIX, repo, storage, qwen, prompts, gate, spend, metrics, pricesMicroUsd, keyFingerprint: fingerprint, logger,
+    // As many photos prepared at once as there are render threads (about one per core): more would not be faster.
+    preparing: new Slots(config.RENDER_THREADS),
   });
 
   const renderPool = createRenderPool(config.RENDER_THREADS);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fleetKeys, storageKey, type IORedis, type Logger, type Storage } from '@masterpost/shared';
+import { fleetKeys, storageKey, type IORedis, type Logger, type Slots, type Storage } from '@masterpost/shared';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import { PermanentImageError } from '../image-errors';
 import type { ProcessorMetrics } from '../metrics';
@@ -32,6 +32,8 @@ export interface QwenOutputDeps {
   pricesMicroUsd: Record<string, number>;
   keyFingerprint: string;
   logger: Logger;
+  /** Photos decoded for the provider at once (each 12 MP photo is 36 MB of pixels while it is prepared). */
+  preparing: Slots;
 }
 
 export interface QwenOutput {
@@ -136,7 +138,8 @@ export class QwenOutputService {
     const { qwen, gate, spend, repo, metrics } = this.deps;
     let input;
     try {
-      input = await prepareQwenInput(await this.deps.storage.get(context.uploadKey), shrinkBy);
+      const photo = await this.deps.storage.get(context.uploadKey);
+      input = await this.deps.preparing.run(() => prepareQwenInput(photo, shrinkBy));
     } catch (error) {
       if (error instanceof UnusableInputError) throw new PermanentImageError('unusable_image', error.message);
       throw error;
