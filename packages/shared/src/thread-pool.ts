@@ -57,15 +57,20 @@ export class ThreadPool<Request, Result> {
       else waiting.resolve(message.result as Result);
       this.dispatch();
     });
-    worker.on('error', (error) => {
+    // A thread that throws outside a request, runs out of memory or exits: what it held fails,
+    // a new thread takes its place. ('error' is followed by 'exit'; the second finds it gone.)
+    const retire = (error: Error) => {
+      const index = this.threads.indexOf(thread);
+      if (index < 0) return;
+      this.threads.splice(index, 1);
       for (const waiting of thread.running.values()) waiting.reject(error);
       thread.running.clear();
-      const index = this.threads.indexOf(thread);
-      if (index >= 0) this.threads.splice(index, 1);
       if (this.closed) return;
       this.threads.push(this.spawn());
       this.dispatch();
-    });
+    };
+    worker.on('error', retire);
+    worker.on('exit', (code) => retire(new Error(`a pool thread stopped (exit code ${code})`)));
     worker.unref();
     return thread;
   }

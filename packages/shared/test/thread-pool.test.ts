@@ -31,6 +31,7 @@ test('each thread runs one request at a time, and a short request does not wait 
 test("an error on the thread comes back with its name; a dead thread fails its request and the pool goes on", async () => {
   await expect(pool.run({ ms: 10, fail: true })).rejects.toMatchObject({ name: 'NoProductFoundError', message: 'no product found' });
   await expect(pool.run({ ms: 200, die: true })).rejects.toThrow('the thread died');
+  await expect(pool.run({ ms: 10, exit: true })).rejects.toThrow('a pool thread stopped (exit code 3)');
   const after = await Promise.all([pool.run({ ms: 50 }), pool.run({ ms: 50 }), pool.run({ ms: 50 })]);
   expect(after).toHaveLength(3);
   expect(after.every((result) => result.runningWithIt === 1)).toBe(true);
