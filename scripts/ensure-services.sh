@@ -13,7 +13,7 @@ want_chromium=0
 
 as_root=()
 if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root=(sudo -n); else as_root=(); fi
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root=(sudo -n); fi
 fi
 may_administer() { [ "$(id -u)" = 0 ] || [ ${#as_root[@]} -gt 0 ]; }
 admin() { if [ ${#as_root[@]} -gt 0 ]; then "${as_root[@]}" "$@"; else "$@"; fi; }
@@ -23,6 +23,9 @@ apt_install() {
   if [ "$need_apt_update" = 1 ]; then admin apt-get update -qq; need_apt_update=0; fi
   admin env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
+
+# The newest PostgreSQL cluster Debian's packages set up.
+pg_version() { ls /etc/postgresql | sort -V | tail -n 1; }
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_for_port() { for _ in $(seq 1 100); do listening "$1" && return 0; sleep 0.2; done; return 1; }
@@ -48,8 +51,7 @@ if [ -z "${DATABASE_URL:-}${TEST_DATABASE_BASE:-}" ]; then
     if may_administer; then
       command -v pg_ctlcluster >/dev/null 2>&1 || { echo "installing postgresql"; apt_install postgresql; }
       echo "starting postgresql"
-      version=$(ls /etc/postgresql | sort -V | tail -n 1)
-      admin pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+      admin pg_ctlcluster --skip-systemctl-redirect "$(pg_version)" main start || true
       wait_for_port 5432 || missing+=("PostgreSQL did not start on 127.0.0.1:5432")
     else
       missing+=("PostgreSQL on 127.0.0.1:5432 (apt-get install postgresql, or set DATABASE_URL)")
@@ -60,7 +62,7 @@ if [ -z "${DATABASE_URL:-}${TEST_DATABASE_BASE:-}" ]; then
     # A fresh Debian install asks for a password on TCP; the stack connects as postgres without one.
     if may_administer && [ -d /etc/postgresql ]; then
       echo "allowing trust auth for postgres on loopback"
-      version=$(ls /etc/postgresql | sort -V | tail -n 1)
+      version=$(pg_version)
       hba=/etc/postgresql/$version/main/pg_hba.conf
       admin sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
       admin pg_ctlcluster --skip-systemctl-redirect "$version" main reload
