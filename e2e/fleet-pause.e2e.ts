@@ -89,4 +89,56 @@ test('the daily spend cap pauses the fleet once reached; raising it finishes the
   expect(await seller.waitUntilFinished(jobId, 60_000)).toMatchObject({ status: 'completed', completed: 3, credits_charged: 9 });
   expect(stack.sim.stats.succeeded - paidBefore).toBe(3);
   expect((await readiness(raised)).status).toBe('ready');
+  await stop(raised);
+});
+
+test('an unpaid bill answered as 429 pauses and alerts instead of being retried as a rate limit; once paid, the same processor finishes', async () => {
+  stack.sim.configure({ fault: 'prepaid_bill_overdue' });
+  const processor = await stack.startProcessor('processor-overdue', { DASHSCOPE_API_KEY: 'sk-current-key', QWEN_ACCOUNT_PAUSE_MS: '3000' });
+  const seller = await Seller.register(stack.gatewayUrl, 'overdue@example.com');
+  const jobId = await seller.upload(await distinctPhotos(2, 600));
+  const requestsBefore = stack.sim.stats.requests;
+  await seller.process(jobId);
+
+  expect(await waitForPause(processor, 'PrepaidBillOverdue')).toMatch(/The prepaid bill is overdue/);
+  expect(stack.logs()).toMatch(/ALERT: DashScope refuses our account or configuration/);
+  // A rate limit would be retried after a 2 s cool-down, up to 200 times; an unpaid bill is not.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(stack.sim.stats.requests - requestsBefore).toBe(1);
+  expect(await seller.progress(jobId)).toMatchObject({ finished: false, failed: 0, credits_charged: 0, credits_reserved: 6 });
+
+  stack.sim.configure({ fault: 'none' });
+  expect(await seller.waitUntilFinished(jobId, 60_000)).toMatchObject({ status: 'completed', completed: 2, failed: 0, credits_charged: 6 });
+  await stop(processor);
+});
+
+test('a result host outside QWEN_RESULT_HOSTS pauses the fleet naming the host and the setting; once allowed, the paid results are fetched, not bought again', async () => {
+  const foreignHost = 'dashscope-result-sim.oss-test-1.example.net';
+  stack.sim.configure({ resultOrigin: `http://${foreignHost}` });
+  // The connection would reach the stand-in: only the allow-list stands in the way.
+  const resolve = `${stack.sim.resolveRule},${foreignHost}:127.0.0.1:${stack.sim.resultAddress.port}`;
+  const strict = await stack.startProcessor('processor-strict-hosts', { DASHSCOPE_API_KEY: 'sk-current-key', QWEN_RESULT_RESOLVE: resolve });
+  const seller = await Seller.register(stack.gatewayUrl, 'foreign-host@example.com');
+  const jobId = await seller.upload(await distinctPhotos(2, 700));
+  const paidBefore = stack.sim.stats.succeeded;
+  await seller.process(jobId);
+
+  const reason = await waitForPause(strict, 'ResultHostNotAllowed');
+  expect(reason).toContain(`the result host ${foreignHost} is not in QWEN_RESULT_HOSTS`);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(await seller.progress(jobId)).toMatchObject({ finished: false, failed: 0, credits_charged: 0 });
+  // The calls open when the first refusal paused the fleet (at most the in-flight limit, 2).
+  const paidWhilePaused = stack.sim.stats.succeeded - paidBefore;
+  expect([1, 2]).toContain(paidWhilePaused);
+
+  await stop(strict);
+  const allowed = await stack.startProcessor('processor-allowed-hosts', {
+    DASHSCOPE_API_KEY: 'sk-current-key', QWEN_RESULT_RESOLVE: resolve, QWEN_RESULT_HOSTS: `dashscope-*.oss-*.aliyuncs.com,${foreignHost}`,
+  });
+  expect(await seller.waitUntilFinished(jobId, 60_000)).toMatchObject({ status: 'completed', completed: 2, failed: 0, credits_charged: 6 });
+  // Each picture was paid for once: the results paid before the pause were fetched from their recorded URLs.
+  expect(stack.sim.stats.succeeded - paidBefore).toBe(2);
+  expect(stack.sim.stats.resultDownloads).toBeGreaterThanOrEqual(paidWhilePaused);
+  stack.sim.configure({ resultOrigin: `http://dashscope-result-sim.oss-test-1.aliyuncs.com` });
+  await stop(allowed);
 });

@@ -45,7 +45,8 @@ export async function startTestStack(
     logDir: path.join(workDir, 'logs'),
     dashscopeBaseUrl: sim.baseUrl,
     processors: options.processors ?? 1,
-    env: { LOG_LEVEL: 'warn', ...options.env },
+    // Results are fetched from a host of DashScope's real shape, reached at the stand-in.
+    env: { LOG_LEVEL: 'warn', QWEN_RESULT_RESOLVE: sim.resolveRule, ...options.env },
     quiet: true,
   };
   options.beforeServices?.(databaseUrl);

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ensureDatabase, migrate } from '../db/migrate';
+import { SIM_RESULT_HOST } from '../tools/dashscope-sim/src/server';
 
 /**
  * Starts the real services as processes (gateway, billing, one or more processors and,
@@ -128,6 +129,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     BILLING_SERVICE_TOKEN: secret('billing'),
     BILLING_URL: `http://127.0.0.1:${ports.billing}`,
     DASHSCOPE_BASE_URL: options.dashscopeBaseUrl ?? `http://127.0.0.1:${ports.sim}/api/v1`,
+    // The stand-in started here answers result URLs on a host of DashScope's real shape.
+    ...(options.dashscopeBaseUrl ? {} : { QWEN_RESULT_RESOLVE: `${SIM_RESULT_HOST}:127.0.0.1:${ports.simResults}` }),
     LOG_LEVEL: 'info',
     // As in docker-compose.yml: one glibc malloc arena keeps libvips' resident memory flat.
     MALLOC_ARENA_MAX: '1',

@@ -1,6 +1,14 @@
-import { defaults, env, parseConfig } from '@masterpost/shared';
+import { ConfigError, defaults, env, parseConfig } from '@masterpost/shared';
 import { z } from 'zod';
 import { DEFAULT_PROMPTS_FILE } from './qwen/prompts';
+import { DEFAULT_RESULT_HOSTS, hostPatternProblems, parseResolveRules } from './qwen/result-hosts';
+
+/** A list setting whose every problem is reported, each naming the entry it is about. */
+function checkedList(fallback: string, problemsOf: (entries: string[]) => string[]) {
+  return env.csv(fallback).superRefine((entries, context) => {
+    for (const message of problemsOf(entries)) context.addIssue({ code: 'custom', message });
+  });
+}
 
 /** The DashScope stand-in is the default: with no key set, nothing real is ever called. */
 export function loadProcessorConfig(source: Record<string, string | undefined> = process.env) {
@@ -21,7 +29,11 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       DASHSCOPE_API_KEY: env.optionalString(),
       DASHSCOPE_BASE_URL: env.url(`http://127.0.0.1:${defaults.simPort}/api/v1`),
       QWEN_MODEL: z.enum(['qwen-image-edit', 'qwen-image-edit-plus', 'qwen-image-edit-max']).default('qwen-image-edit-plus'),
-      QWEN_RESULT_HOSTS: env.csv('dashscope-result-*.aliyuncs.com,localhost,127.0.0.1'),
+      // Hosts result pictures may be fetched from (see qwen/result-hosts.ts); `*` is part of one label.
+      QWEN_RESULT_HOSTS: checkedList(DEFAULT_RESULT_HOSTS.join(','), hostPatternProblems),
+      // Tests and the local stack only: `host:address[:port]` connects to a result host of the
+      // real shape at a local address (curl's --resolve); refused with Alibaba's endpoint.
+      QWEN_RESULT_RESOLVE: checkedList('', (entries) => parseResolveRules(entries).problems),
       QWEN_MAX_PER_SECOND: env.number(2, 0.01, 1000),
       QWEN_MAX_IN_FLIGHT: env.int(2, 1, 1000),
       // Slack, in ms a second, between our rate gate and the provider's count (see FleetGate).
@@ -37,6 +49,8 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       // Spend on DashScope per UTC day, in micro-USD (1 USD = 1000000); 0 means no cap.
       QWEN_DAILY_SPEND_CAP_MICRO_USD: env.int(0, 0),
       QWEN_PAUSE_RECHECK_MS: env.int(30_000, 100),
+      // An unpaid bill or used-up quota pauses the fleet this long; then one call checks again.
+      QWEN_ACCOUNT_PAUSE_MS: env.int(300_000, 1000),
       // A job whose process died is taken over once its lock lapses (lock) and the next stall
       // check runs (interval).
       WORKER_LOCK_MS: env.int(30_000, 1000),
@@ -52,8 +66,16 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
     },
     source,
   );
+  if (config.QWEN_RESULT_RESOLVE.length > 0 && /(^|\.)aliyuncs\.com$/i.test(new URL(config.DASHSCOPE_BASE_URL).hostname)) {
+    throw new ConfigError('processor', ['QWEN_RESULT_RESOLVE: is for the local stand-in only; unset it when DASHSCOPE_BASE_URL is Alibaba\'s']);
+  }
   // Only the stand-in runs without a key; a real DashScope URL without one is a config error.
   const usingStandIn = !config.DASHSCOPE_API_KEY;
-  return { ...config, DASHSCOPE_API_KEY: config.DASHSCOPE_API_KEY ?? 'sk-local-stand-in', usingStandIn };
+  return {
+    ...config,
+    QWEN_RESULT_RESOLVE: parseResolveRules(config.QWEN_RESULT_RESOLVE).rules,
+    DASHSCOPE_API_KEY: config.DASHSCOPE_API_KEY ?? 'sk-local-stand-in',
+    usingStandIn,
+  };
 }
 export type ProcessorConfig = ReturnType<typeof loadProcessorConfig>;

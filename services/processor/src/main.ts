@@ -15,7 +15,7 @@ import { QwenOutputService } from './qwen/qwen-output.service';
 import { QwenClient } from './qwen/qwen.client';
 import { SpendGuard } from './qwen/spend-guard';
 import { createRenderPool } from './render/render-pool';
-import { createWorkers, keyFingerprint } from './worker';
+import { createWorkers, providerFingerprint } from './worker';
 
 // libvips keeps recent operations and decoded images in a per-process cache; with 12 MP photos
 // that cache, not our work, was most of the resident memory. Each picture is decoded once anyway.
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     model: config.QWEN_MODEL,
     timeoutMs: config.QWEN_TIMEOUT_MS,
     resultHosts: config.QWEN_RESULT_HOSTS,
+    resultResolve: config.QWEN_RESULT_RESOLVE,
     maxResultBytes: config.QWEN_RESULT_MAX_BYTES,
   });
   const gate = new FleetGate(commandRedis, config.QUEUE_PREFIX, {
@@ -58,7 +59,9 @@ async function main(): Promise<void> {
   // process started with another API key lifts a provider pause, one started with a cap that
   // leaves room lifts a spend-cap pause.
   const paused = await gate.pauseState();
-  const fingerprint = keyFingerprint(config.DASHSCOPE_API_KEY);
+  const fingerprint = providerFingerprint({
+    apiKey: config.DASHSCOPE_API_KEY, baseUrl: config.DASHSCOPE_BASE_URL, model: config.QWEN_MODEL, resultHosts: config.QWEN_RESULT_HOSTS,
+  });
   if (
     paused &&
     ((paused.kind === 'provider' && paused.keyFingerprint !== fingerprint) || (paused.kind === 'spend_cap' && (await spend.roomForOneCall())))
@@ -88,9 +91,10 @@ async function main(): Promise<void> {
     repo,
     billing,
     gate,
-    apiKey: config.DASHSCOPE_API_KEY,
+    configFingerprint: fingerprint,
     maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,
     pauseRecheckMs: config.QWEN_PAUSE_RECHECK_MS,
+    accountPauseMs: config.QWEN_ACCOUNT_PAUSE_MS,
     lockMs: config.WORKER_LOCK_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     publishProgress,

@@ -9,7 +9,7 @@ import type { RetentionHandler } from './handlers/retention.handler';
 import { PermanentImageError } from './image-errors';
 import { FleetPausedError, type FleetGate } from './qwen/fleet-gate';
 import { TwinInFlightError } from './qwen/qwen-output.service';
-import { QwenError } from './qwen/qwen.errors';
+import { ACCOUNT_STATE_CODES, QwenError } from './qwen/qwen.errors';
 
 /**
  * The BullMQ workers and the one place where a handler's error becomes a queue decision:
@@ -35,10 +35,13 @@ export interface WorkerDeps {
   repo: ImagesRepository;
   billing: BillingClient;
   gate: FleetGate;
-  apiKey: string;
+  /** This process's provider settings, fingerprinted: a process started with others lifts a pause. */
+  configFingerprint: string;
   maxThrottledTries: number;
   /** How long a job waits before it looks again whether a paused fleet has resumed. */
   pauseRecheckMs: number;
+  /** How long an account-state pause (an unpaid bill) lasts before a job's call checks again. */
+  accountPauseMs: number;
   lockMs: number;
   stalledIntervalMs: number;
   publishProgress: (jobId: string) => Promise<void>;
@@ -46,10 +49,18 @@ export interface WorkerDeps {
 }
 
 const COOL_DOWN_MS = 2_000;
+/** A wrong key, model or result host stays wrong: lifted by a processor started with other settings. */
+const CONFIG_PAUSE_MS = 24 * 3600 * 1000;
 const TWIN_WAIT_MS = 2_000;
 
-export function keyFingerprint(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex').slice(0, 12);
+/**
+ * What a provider pause is blamed on: the key, endpoint, model and allowed result hosts this
+ * process runs with. Fixing any of them (a new key, a model that exists, a host added to
+ * QWEN_RESULT_HOSTS) and starting a processor lifts the pause.
+ */
+export function providerFingerprint(settings: { apiKey: string; baseUrl: string; model: string; resultHosts: string[] }): string {
+  const canonical = [settings.apiKey, settings.baseUrl, settings.model, [...settings.resultHosts].sort().join(',')].join('\n');
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
 export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker; maintenance: Worker; edits: Worker } {
@@ -82,10 +93,10 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
         if (error instanceof FleetPausedError || (error instanceof QwenError && error.kind === 'pause')) {
           if (error instanceof QwenError) {
             await deps.gate.pause(
-              { kind: 'provider', reason: `${error.code}: ${error.message}`, code: error.code, keyFingerprint: keyFingerprint(deps.apiKey), since: new Date().toISOString() },
-              24 * 3600 * 1000,
+              { kind: 'provider', reason: `${error.code}: ${error.message}`, code: error.code, keyFingerprint: deps.configFingerprint, since: new Date().toISOString() },
+              ACCOUNT_STATE_CODES.has(error.code) ? deps.accountPauseMs : CONFIG_PAUSE_MS,
             );
-            logger.error({ code: error.code }, 'ALERT: DashScope refuses our account or configuration; processing is paused until it is fixed');
+            logger.error({ code: error.code, reason: error.message }, 'ALERT: DashScope refuses our account or configuration; processing is paused until it is fixed');
           }
           // Back to the delayed set without using an attempt: nothing fails, nothing is charged.
           await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token);

@@ -1,5 +1,5 @@
 import { defaults, env, parseConfig } from '@masterpost/shared';
-import { startSim } from './server';
+import { SIM_RESULT_HOST, startSim } from './server';
 
 /** Runs the stand-in as a process: the local default for DashScope and the server tests call. */
 async function main(): Promise<void> {
@@ -7,7 +7,8 @@ async function main(): Promise<void> {
     SIM_PORT: env.port(defaults.simPort),
     SIM_RESULT_PORT: env.port(defaults.simResultPort),
     SIM_HOST: env.string('127.0.0.1'),
-    SIM_RESULT_HOST: env.string('localhost'),
+    // Written into result URLs; the default is a host of DashScope's real shape (SIM_RESULT_HOST).
+    SIM_RESULT_ORIGIN: env.url(`http://${SIM_RESULT_HOST}`),
     SIM_API_KEY: env.optionalString(),
     SIM_LATENCY_MS: env.int(0),
     SIM_JITTER_MS: env.int(0),
@@ -21,10 +22,11 @@ async function main(): Promise<void> {
       jitterMs: config.SIM_JITTER_MS,
       ratePerSecond: config.SIM_RATE_PER_SECOND,
       errorRate: config.SIM_ERROR_RATE,
+      resultOrigin: config.SIM_RESULT_ORIGIN.replace(/\/$/, ''),
     },
-    { port: config.SIM_PORT, resultPort: config.SIM_RESULT_PORT, host: config.SIM_HOST, resultHost: config.SIM_RESULT_HOST },
+    { port: config.SIM_PORT, resultPort: config.SIM_RESULT_PORT, host: config.SIM_HOST },
   );
-  console.log(JSON.stringify({ msg: 'dashscope-sim listening', api: sim.baseUrl, results: sim.resultOrigin }));
+  console.log(JSON.stringify({ msg: 'dashscope-sim listening', api: sim.baseUrl, results: `${config.SIM_RESULT_ORIGIN} on port ${sim.resultAddress.port}` }));
   const stop = () => {
     void sim.close().then(() => process.exit(0));
   };

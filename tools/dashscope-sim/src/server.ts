@@ -12,7 +12,17 @@ import type { ModelRequest, ModelResult } from './model-thread';
  * docs/dashscope.md, with switches for the faults the processor must survive. Results are
  * served from a second server (another host name and port) behind signed, expiring URLs.
  */
-export type FaultMode = 'none' | 'data_inspection' | 'invalid_api_key' | 'arrearage' | 'access_denied' | 'model_not_found' | 'internal_error' | 'throttled';
+export type FaultMode =
+  | 'none' | 'data_inspection' | 'invalid_api_key' | 'arrearage' | 'access_denied' | 'model_not_found' | 'model_not_exist'
+  | 'internal_error' | 'throttled' | 'allocation_quota' | 'commodity_not_purchased' | 'prepaid_bill_overdue' | 'postpaid_bill_overdue';
+
+/**
+ * The host name in result URLs: the real shape (a bucket label and an OSS region label before
+ * aliyuncs.com), so the processor's allow-list is exercised as in production. It resolves
+ * nowhere; the processor is told to connect it to this server's result port
+ * (`QWEN_RESULT_RESOLVE`, see `resolveRule`).
+ */
+export const SIM_RESULT_HOST = 'dashscope-result-sim.oss-test-1.aliyuncs.com';
 
 export interface SimOptions {
   /** When set, requests must carry exactly this key. Any non-empty key is accepted otherwise. */
@@ -34,6 +44,8 @@ export interface SimOptions {
   resultTtlSeconds: number;
   /** Largest input image accepted, in bytes (the contract's 10 MB unless set lower to provoke a 413). */
   maxImageBytes: number;
+  /** Scheme and host (and port, if any) of the result URLs answered; another value provokes a refused host. */
+  resultOrigin: string;
 }
 
 export interface SimStats {
@@ -69,12 +81,18 @@ export const defaultSimOptions: SimOptions = {
   tolerance: 40,
   resultTtlSeconds: 24 * 3600,
   maxImageBytes: limits.maxImageBytes,
+  resultOrigin: `http://${SIM_RESULT_HOST}`,
 };
 
 export interface SimServer {
   apiUrl: string;
   baseUrl: string;
-  resultOrigin: string;
+  /** Where the result server really listens (127.0.0.1 and its port). */
+  resultAddress: { address: string; port: number };
+  /** The processor's QWEN_RESULT_RESOLVE entry that reaches this server's results. */
+  resolveRule: string;
+  /** A result URL as answered, rewritten to reach this server from a test (the Host header kept). */
+  localResultRequest(resultUrl: string): { url: string; headers: Record<string, string> };
   options: SimOptions;
   stats: SimStats;
   configure(patch: Partial<SimOptions>): void;
@@ -124,14 +142,13 @@ async function parseGenerationRequest(raw: Buffer, maxImageBytes: number): Promi
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
-    throw new DashScopeError(400, 'InvalidParameter', 'The request body is not valid JSON.');
+    throw new DashScopeError(400, 'InvalidParameter', 'Required body invalid, please check the request body format.');
   }
   if (typeof body !== 'object' || body === null) throw new DashScopeError(400, 'InvalidParameter', 'The request body must be an object.');
   const request = body as { model?: unknown; input?: unknown; parameters?: unknown };
   if (request.model === undefined || request.model === '') throw new DashScopeError(400, 'BadRequest.EmptyModel', 'Required parameter "model" missing from request.');
-  if (typeof request.model !== 'string' || !(request.model in models)) {
-    throw new DashScopeError(404, 'ModelNotFound', `Model not exist: ${String(request.model)}`);
-  }
+  // Published answer for a model id that does not exist (Alibaba's error-code page, 400 InvalidParameter).
+  if (typeof request.model !== 'string' || !(request.model in models)) throw new DashScopeError(400, 'InvalidParameter', 'Model not exist.');
   const model = request.model as ModelId;
   if (request.input === undefined) throw new DashScopeError(400, 'BadRequest.EmptyInput', 'Required input parameter missing from request.');
   const messages = (request.input as { messages?: unknown }).messages;
@@ -151,7 +168,7 @@ async function parseGenerationRequest(raw: Buffer, maxImageBytes: number): Promi
   if (images.length < 1 || images.length > 3) throw new DashScopeError(400, 'InvalidParameter', 'content must hold 1 to 3 images.');
   if (texts.length !== 1) throw new DashScopeError(400, 'InvalidParameter', 'content must hold exactly one text.');
   if (texts[0]!.length === 0) throw new DashScopeError(400, 'InvalidParameter', 'The text must not be empty.');
-  if (texts[0]!.length > limits.maxTextChars) throw new DashScopeError(400, 'InvalidParameter', `The text is longer than ${limits.maxTextChars} characters.`);
+  // A longer text is not refused: the service truncates it (published behaviour).
 
   const parameters = (request.parameters ?? {}) as Record<string, unknown>;
   if (typeof parameters !== 'object') throw new DashScopeError(400, 'InvalidParameter', 'parameters must be an object.');
@@ -212,14 +229,19 @@ const FAULTS: Record<Exclude<FaultMode, 'none'>, [number, string, string]> = {
   invalid_api_key: [401, 'InvalidApiKey', 'Invalid API-key provided.'],
   arrearage: [400, 'Arrearage', 'Access denied, please make sure your account is in good standing.'],
   access_denied: [403, 'AccessDenied', 'Access denied.'],
-  model_not_found: [404, 'ModelNotFound', 'Model not exist.'],
-  internal_error: [500, 'InternalError', 'An internal error has occured, please try again later.'],
+  model_not_found: [404, 'ModelNotFound', 'Model not found (qwen-image-edit-plus)!'],
+  model_not_exist: [400, 'InvalidParameter', 'Model not exist.'],
+  internal_error: [500, 'InternalError', 'An internal error has occured, please try again later or contact service support.'],
   throttled: [429, 'Throttling.RateQuota', 'Requests rate limit exceeded, please try again later.'],
+  allocation_quota: [429, 'Throttling.AllocationQuota', 'Free allocated quota exceeded.'],
+  commodity_not_purchased: [429, 'CommodityNotPurchased', 'Commodity has not purchased yet.'],
+  prepaid_bill_overdue: [429, 'PrepaidBillOverdue', 'The prepaid bill is overdue.'],
+  postpaid_bill_overdue: [429, 'PostpaidBillOverdue', 'The postpaid bill is overdue.'],
 };
 
 export async function startSim(
   initial: Partial<SimOptions> = {},
-  listen: { port?: number; resultPort?: number; host?: string; resultHost?: string } = {},
+  listen: { port?: number; resultPort?: number; host?: string } = {},
 ): Promise<SimServer> {
   const options: SimOptions = { ...defaultSimOptions, ...initial };
   // The model's flood fill is plain JavaScript: on this thread it would delay other requests'
@@ -230,18 +252,21 @@ export async function startSim(
   const results = new Map<string, { png: Buffer; expires: number }>();
   const signingKey = randomUUID();
   const host = listen.host ?? '127.0.0.1';
-  // The result URLs name another host than the API (as Alibaba's OSS does): `localhost`.
-  const resultHost = listen.resultHost ?? 'localhost';
 
-  const sign = (id: string, expires: number) => createHmac('sha256', signingKey).update(`${id}:${expires}`).digest('hex');
+  // OSS signs with HMAC-SHA1 in base64 (URL-encoded in the query), like the published URLs.
+  const sign = (id: string, expires: number) => createHmac('sha1', signingKey).update(`${id}:${expires}`).digest('base64');
 
   const resultServer = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
-    const match = /^\/results\/([a-f0-9-]+)\.png$/.exec(url.pathname);
+    const match = /^\/1d\/[0-9a-f]{2}\/\d{8}\/[0-9a-f]{8}\/([a-f0-9-]+)\.png$/.exec(url.pathname);
     const expires = Number(url.searchParams.get('Expires'));
     const entry = match ? results.get(match[1]!) : undefined;
-    if (!match || !entry || url.searchParams.get('Signature') !== sign(match[1]!, expires)) {
-      res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
+    if (!match || !entry) {
+      res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
+      return;
+    }
+    if (url.searchParams.get('Signature') !== sign(match[1]!, expires)) {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>');
       return;
     }
     if (Date.now() / 1000 > expires) {
@@ -275,14 +300,13 @@ export async function startSim(
     const requestId = randomUUID();
     const fail = (error: DashScopeError) => sendJson(res, error.status, { request_id: requestId, code: error.code, message: error.message });
     if (url.pathname !== GENERATION_PATH) return fail(new DashScopeError(404, 'NotFound', 'Not found.'));
-    if (req.method !== 'POST') return fail(new DashScopeError(405, 'MethodNotAllowed', 'Only POST is allowed.'));
+    if (req.method !== 'POST') return fail(new DashScopeError(400, 'InvalidParameter', `Request method '${req.method ?? ''}' is not supported.`));
     stats.requests++;
 
     const auth = req.headers.authorization ?? '';
     const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    if (!key || (options.apiKey !== undefined && key !== options.apiKey)) {
-      return fail(new DashScopeError(401, 'InvalidApiKey', 'Invalid API-key provided.'));
-    }
+    if (!key) return fail(new DashScopeError(401, 'InvalidApiKey', 'No API-key provided.'));
+    if (options.apiKey !== undefined && key !== options.apiKey) return fail(new DashScopeError(401, 'InvalidApiKey', 'Invalid API-key provided.'));
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
       return fail(new DashScopeError(400, 'InvalidParameter', 'Content-Type must be application/json.'));
     }
@@ -329,7 +353,7 @@ export async function startSim(
       if (options.failNext > 0 || (options.errorRate > 0 && Math.random() < options.errorRate)) {
         if (options.failNext > 0) options.failNext--;
         stats.failed++;
-        return fail(new DashScopeError(500, 'InternalError', 'An internal error has occured, please try again later.'));
+        return fail(new DashScopeError(500, 'InternalError', 'An internal error has occured, please try again later or contact service support.'));
       }
       const modelOutput = await model.run({ input: parsed.image, options: {
         noise: options.noise,
@@ -348,8 +372,9 @@ export async function startSim(
         stats.billedUndelivered++;
         stats.billedUndeliveredByImage[parsed.imageHash] = (stats.billedUndeliveredByImage[parsed.imageHash] ?? 0) + 1;
       }
-      const resultPort = (resultServer.address() as AddressInfo).port;
-      const resultUrl = `http://${resultHost}:${resultPort}/results/${id}.png?Expires=${expires}&OSSAccessKeyId=sim&Signature=${sign(id, expires)}`;
+      const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+      const resultPath = `/1d/${id.slice(0, 2)}/${day}/${id.replace(/-/g, '').slice(-8)}/${id}.png`;
+      const resultUrl = `${options.resultOrigin}${resultPath}?Expires=${expires}&OSSAccessKeyId=LTAI5tSimStandIn&Signature=${encodeURIComponent(sign(id, expires))}`;
       return sendJson(res, 200, {
         output: { choices: [{ finish_reason: 'stop', message: { role: 'assistant', content: [{ image: resultUrl }] } }] },
         usage: { image_count: 1, width: output.width, height: output.height },
@@ -369,7 +394,12 @@ export async function startSim(
   return {
     apiUrl: `${origin}${GENERATION_PATH}`,
     baseUrl: `${origin}/api/v1`,
-    resultOrigin: `http://${resultHost}:${resultPort}`,
+    resultAddress: { address: '127.0.0.1', port: resultPort },
+    resolveRule: `${SIM_RESULT_HOST}:127.0.0.1:${resultPort}`,
+    localResultRequest(resultUrl) {
+      const url = new URL(resultUrl);
+      return { url: `http://127.0.0.1:${resultPort}${url.pathname}${url.search}`, headers: { host: url.host } };
+    },
     options,
     get stats() {
       return stats;

@@ -1,5 +1,6 @@
+import http from 'node:http';
 import sharp from 'sharp';
-import { startSim, type SimServer } from '../src/server';
+import { SIM_RESULT_HOST, startSim, type SimServer } from '../src/server';
 
 /** The stand-in speaks docs/dashscope.md: shapes, error codes, limits, expiring results. */
 let sim: SimServer;
@@ -25,6 +26,18 @@ function body(overrides: Record<string, unknown> = {}, image = `data:image/jpeg;
   };
 }
 
+/** Fetches a result URL as answered (a host of DashScope's shape) from this server, Host header kept. */
+function fetchResult(resultUrl: string): Promise<{ status: number; body: Buffer }> {
+  const { url, headers } = sim.localResultRequest(resultUrl);
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
 async function call(payload: unknown, key = 'sk-test') {
   const response = await fetch(sim.apiUrl, {
     method: 'POST',
@@ -38,10 +51,12 @@ test('a valid call answers a result URL on another host that serves a PNG with a
   const { status, json } = await call(body());
   expect(status).toBe(200);
   const url = (json.output as { choices: Array<{ message: { content: Array<{ image: string }> } }> }).choices[0]!.message.content[0]!.image;
-  expect(new URL(url).hostname).toBe('localhost');
-  expect(new URL(url).port).not.toBe(new URL(sim.apiUrl).port);
+  // Alibaba's shape: a bucket and an OSS region label before aliyuncs.com, the scheme's own port.
+  expect(new URL(url).hostname).toBe(SIM_RESULT_HOST);
+  expect(new URL(url).port).toBe('');
+  expect(new URL(url).searchParams.get('Expires')).toMatch(/^\d+$/);
   expect(json.request_id).toEqual(expect.any(String));
-  const png = Buffer.from(await (await fetch(url)).arrayBuffer());
+  const png = (await fetchResult(url)).body;
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
   expect((await sharp(png).metadata()).format).toBe('png');
   expect([data[0], data[1], data[2]]).toEqual([255, 255, 255]);
@@ -50,9 +65,10 @@ test('a valid call answers a result URL on another host that serves a PNG with a
 });
 
 test.each([
-  ['no key', () => body(), 'wrong', 401, 'InvalidApiKey'],
+  ['a wrong key', () => body(), 'wrong', 401, 'InvalidApiKey'],
+  ['no key', () => body(), '', 401, 'InvalidApiKey'],
   ['no model', () => body({ model: undefined }), 'sk-test', 400, 'BadRequest.EmptyModel'],
-  ['an unknown model', () => body({ model: 'qwen-image-edit-mega' }), 'sk-test', 404, 'ModelNotFound'],
+  ['an unknown model', () => body({ model: 'qwen-image-edit-mega' }), 'sk-test', 400, 'InvalidParameter'],
   ['no input', () => body({ input: undefined }), 'sk-test', 400, 'BadRequest.EmptyInput'],
   ['two texts', () => ({ ...body(), input: { messages: [{ role: 'user', content: [{ image: 'data:image/jpeg;base64,AA' }, { text: 'a' }, { text: 'b' }] }] } }), 'sk-test', 400, 'InvalidParameter'],
   ['size on the legacy model', () => body({ model: 'qwen-image-edit', parameters: { size: '1024*1024' } }), 'sk-test', 400, 'InvalidParameter'],
@@ -63,6 +79,21 @@ test.each([
   expect(answer.status).toBe(status);
   expect(answer.json).toEqual({ request_id: expect.any(String), code, message: expect.any(String) });
   expect(answer.json.output).toBeUndefined();
+});
+
+test('the published messages: a missing key, an unknown model', async () => {
+  expect((await call(body(), '')).json.message).toBe('No API-key provided.');
+  expect((await call(body({ model: 'qwen-image-edit-mega' }))).json.message).toBe('Model not exist.');
+});
+
+test('a tampered result signature is refused as OSS refuses it', async () => {
+  const { json } = await call(body());
+  const url = new URL((json.output as { choices: Array<{ message: { content: Array<{ image: string }> } }> }).choices[0]!.message.content[0]!.image);
+  expect(url.pathname).toMatch(/^\/1d\/[0-9a-f]{2}\/\d{8}\/[0-9a-f]{8}\/[0-9a-f-]+\.png$/);
+  url.searchParams.set('Signature', 'AAAA');
+  const answer = await fetchResult(url.toString());
+  expect(answer.status).toBe(403);
+  expect(answer.body.toString()).toContain('SignatureDoesNotMatch');
 });
 
 test('a data URI whose MIME type does not match the bytes is refused', async () => {
@@ -88,6 +119,10 @@ test('fault modes answer as DashScope does', async () => {
   expect(await call(body())).toMatchObject({ status: 400, json: { code: 'DataInspectionFailed' } });
   sim.configure({ fault: 'arrearage' });
   expect(await call(body())).toMatchObject({ status: 400, json: { code: 'Arrearage' } });
+  sim.configure({ fault: 'commodity_not_purchased' });
+  expect(await call(body())).toMatchObject({ status: 429, json: { code: 'CommodityNotPurchased', message: 'Commodity has not purchased yet.' } });
+  sim.configure({ fault: 'model_not_exist' });
+  expect(await call(body())).toMatchObject({ status: 400, json: { code: 'InvalidParameter', message: 'Model not exist.' } });
   sim.configure({ fault: 'none', failNext: 1 });
   expect(await call(body())).toMatchObject({ status: 500, json: { code: 'InternalError' } });
   expect((await call(body())).status).toBe(200);
@@ -103,5 +138,5 @@ test('result URLs expire', async () => {
   sim.configure({ resultTtlSeconds: -1 });
   const { json } = await call(body());
   const url = (json.output as { choices: Array<{ message: { content: Array<{ image: string }> } }> }).choices[0]!.message.content[0]!.image;
-  expect((await fetch(url)).status).toBe(403);
+  expect((await fetchResult(url)).status).toBe(403);
 });

@@ -118,6 +118,8 @@ export class QwenOutputService {
       this.deps.logger.info({ imageId: context.imageId }, 'recovered a paid result left by a stopped process');
       return output;
     } catch (error) {
+      // A refused host is our setting, not the result: calling again would pay for the same refusal.
+      if (error instanceof QwenError && error.kind === 'pause') throw error;
       this.deps.logger.warn({ imageId: context.imageId, err: (error as Error).message }, 'a paid result could not be recovered; calling again');
       return null;
     }

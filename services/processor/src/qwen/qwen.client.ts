@@ -2,6 +2,7 @@ import axios, { AxiosError, type AxiosInstance } from 'axios';
 import axiosRetry, { exponentialDelay, isNetworkOrIdempotentRequestError } from 'axios-retry';
 import sharp from 'sharp';
 import { QwenError, classifyDashScopeAnswer } from './qwen.errors';
+import { resultUrlProblem, type ResolveRule } from './result-hosts';
 
 /**
  * The DashScope qwen-image-edit client (docs/dashscope.md). It makes exactly one generation
@@ -33,6 +34,8 @@ export interface QwenClientOptions {
   model: QwenModel;
   timeoutMs: number;
   resultHosts: string[];
+  /** Test-only: result hosts reached at another address (see result-hosts.ts). */
+  resultResolve?: Map<string, ResolveRule>;
   maxResultBytes: number;
 }
 
@@ -41,14 +44,6 @@ const TAKES_SIZE: Record<QwenModel, boolean> = {
   'qwen-image-edit-plus': true,
   'qwen-image-edit-max': true,
 };
-
-export function hostAllowed(hostname: string, patterns: string[]): boolean {
-  const host = hostname.toLowerCase();
-  return patterns.some((pattern) => {
-    const expression = new RegExp(`^${pattern.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[a-z0-9-]+')}$`);
-    return expression.test(host);
-  });
-}
 
 export function buildGenerationBody(model: QwenModel, input: QwenEditInput): Record<string, unknown> {
   const parameters: Record<string, unknown> = {
@@ -125,7 +120,7 @@ export class QwenClient {
     };
     const requestId = data.request_id ?? null;
     if (response.status !== 200) {
-      const kind = classifyDashScopeAnswer(response.status, data.code);
+      const kind = classifyDashScopeAnswer(response.status, data.code, data.message);
       throw new QwenError(kind, data.code ?? `HTTP${response.status}`, data.message ?? `DashScope answered ${response.status}`, response.status, requestId);
     }
     const url = data.output?.choices?.[0]?.message?.content?.find((item) => typeof item.image === 'string')?.image;
@@ -133,20 +128,26 @@ export class QwenClient {
     return { requestId: requestId ?? '', resultUrl: url, width: data.usage?.width ?? null, height: data.usage?.height ?? null };
   }
 
-  /** Fetches the result PNG at once (its URL expires), only from allow-listed hosts. */
+  /**
+   * Fetches the result PNG at once (its URL expires), only from allow-listed hosts. A refused
+   * host pauses the fleet rather than failing the picture: the call is paid and its URL
+   * recorded, so once QWEN_RESULT_HOSTS is fixed the waiting pictures fetch what was paid for.
+   */
   async download(resultUrl: string): Promise<Buffer> {
-    let url: URL;
-    try {
-      url = new URL(resultUrl);
-    } catch {
-      throw new QwenError('retry', 'BadResultUrl', 'DashScope returned a result URL that does not parse', 200, null);
-    }
-    if (!['http:', 'https:'].includes(url.protocol) || !hostAllowed(url.hostname, this.options.resultHosts)) {
-      throw new QwenError('fail', 'ResultHostNotAllowed', `refusing to download a result from ${url.hostname}`, 200, null);
+    const problem = resultUrlProblem(resultUrl, this.options.resultHosts);
+    if (problem) throw new QwenError('pause', 'ResultHostNotAllowed', `refusing to download a result: ${problem}`, 200, null);
+    const url = new URL(resultUrl);
+    const rule = this.options.resultResolve?.get(url.hostname);
+    const target = new URL(url);
+    const headers: Record<string, string> = {};
+    if (rule) {
+      target.hostname = rule.address;
+      if (rule.port !== null) target.port = String(rule.port);
+      headers.host = url.host;
     }
     let bytes: Buffer;
     try {
-      const response = await this.downloads.get<ArrayBuffer>(url.toString());
+      const response = await this.downloads.get<ArrayBuffer>(target.toString(), { headers });
       bytes = Buffer.from(response.data);
     } catch (error) {
       throw new QwenError('retry', 'ResultDownloadFailed', `could not download the result: ${(error as Error).message}`, null, null, true);

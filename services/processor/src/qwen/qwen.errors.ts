@@ -33,12 +33,33 @@ export class QwenError extends Error {
   }
 }
 
-const PAUSE_CODES = new Set(['InvalidApiKey', 'Arrearage', 'AccessDenied', 'AccessDenied.Unpurchased', 'ModelNotFound']);
+/**
+ * Account and configuration states: no call can succeed until an operator acts. Several come
+ * as 429 (docs/dashscope.md): the status alone does not tell a rate limit from an unpaid bill.
+ */
+const PAUSE_CODES = new Set([
+  'InvalidApiKey', 'Arrearage', 'AccessDenied', 'AccessDenied.Unpurchased', 'ModelNotFound',
+  'Throttling.AllocationQuota', 'CommodityNotPurchased', 'PrepaidBillOverdue', 'PostpaidBillOverdue',
+]);
+/**
+ * The account states among them: paying the bill fixes them without any setting changing, so
+ * their pause is short and the next job's call is the check (a config pause lasts until a
+ * processor starts with other settings).
+ */
+export const ACCOUNT_STATE_CODES = new Set(['Arrearage', 'Throttling.AllocationQuota', 'CommodityNotPurchased', 'PrepaidBillOverdue', 'PostpaidBillOverdue']);
 const MODERATION_CODES = new Set(['DataInspectionFailed', 'InvalidParameter.DataInspection']);
+const RATE_CODES = new Set(['Throttling', 'Throttling.RateQuota']);
 
-export function classifyDashScopeAnswer(status: number, code: string | undefined): QwenFailureKind {
+/** `InvalidParameter` is a bad picture, except "Model not exist.": that is our QWEN_MODEL. */
+const MODEL_MISSING = /model not exist/i;
+
+export function classifyDashScopeAnswer(status: number, code: string | undefined, message = ''): QwenFailureKind {
   const errorCode = code ?? '';
   if (PAUSE_CODES.has(errorCode)) return 'pause';
+  if (errorCode === 'InvalidParameter' && MODEL_MISSING.test(message)) return 'pause';
+  if (RATE_CODES.has(errorCode)) return 'throttle';
+  // Another Throttling.* or a bare 429 is read as a rate limit: slowing down is safe, and a
+  // state that lasts ends the picture at QWEN_MAX_THROTTLED_TRIES.
   if (status === 429 || errorCode.startsWith('Throttling')) return 'throttle';
   if (MODERATION_CODES.has(errorCode)) return 'fail';
   if (status === 413 || errorCode === 'BadRequest.TooLarge') return 'shrink';
