@@ -34,11 +34,46 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
       applied.push(file);
       log(`applied ${file}`);
     }
+    const open = await publicSchemaExposures(client);
+    if (open.length > 0) {
+      throw new Error(`the public schema is open to the Data API's public roles (lock it in the migration that adds it, as 008 does): ${open.join('; ')}`);
+    }
   } finally {
     await client.query('select pg_advisory_unlock(727274)').catch(() => undefined);
     await client.end();
   }
   return applied;
+}
+
+/**
+ * What Supabase's anon key could reach (migration 008): a table in `public` without row-level
+ * security, or any table, sequence or function that PUBLIC, `anon` or `authenticated` may use.
+ * Empty when the schema is locked. Checked after every migration run, so a new table or
+ * function that forgets to lock itself stops the deploy instead of leaking.
+ */
+export async function publicSchemaExposures(client: Pick<Client, 'query'>): Promise<string[]> {
+  const { rows } = await client.query<{ problem: string }>(`
+    with exposed_roles as (
+      select 0::oid as oid, 'PUBLIC' as name
+      union all select oid, rolname from pg_roles where rolname in ('anon', 'authenticated')
+    )
+    select format('table %s has no row-level security', c.relname) as problem
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relrowsecurity
+    union all
+    select format('%s may %s %s %s', r.name, lower(a.privilege_type), case c.relkind when 'S' then 'sequence' else 'table' end, c.relname)
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      cross join lateral aclexplode(coalesce(c.relacl, acldefault(case c.relkind when 'S' then 's'::"char" else 'r'::"char" end, c.relowner))) a
+      join exposed_roles r on r.oid = a.grantee
+     where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S')
+    union all
+    select format('%s may execute function %s', r.name, p.oid::regprocedure)
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      cross join lateral aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+      join exposed_roles r on r.oid = a.grantee
+     where n.nspname = 'public'
+    order by 1`);
+  return rows.map((row) => row.problem);
 }
 
 /** Runs `work` on the server's `postgres` database, with the name of the one in the URL. */

@@ -29,7 +29,7 @@ export async function startTestStack(
     /** Another Redis than the machine's (a test that restarts it must not disturb the others). */
     redisUrl?: string;
     /** Runs once the stack's database name is chosen, before any service starts. */
-    beforeServices?: (databaseUrl: string) => void;
+    beforeServices?: (databaseUrl: string) => void | Promise<void>;
   } = {},
 ): Promise<TestStack> {
   const id = randomBytes(4).toString('hex');
@@ -49,7 +49,7 @@ export async function startTestStack(
     env: { LOG_LEVEL: 'warn', QWEN_RESULT_RESOLVE: sim.resolveRule, ...options.env },
     quiet: true,
   };
-  options.beforeServices?.(databaseUrl);
+  await options.beforeServices?.(databaseUrl);
   let stack: Stack;
   try {
     stack = await startStack(stackOptions);

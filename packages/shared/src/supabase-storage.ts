@@ -31,26 +31,30 @@ interface ListedObject {
 const PAGE = 1000;
 
 export class SupabaseStorage implements Storage {
-  constructor(private readonly bucket: Bucket) {}
+  constructor(
+    private readonly bucket: Bucket,
+    /** The bucket's name, for errors an operator reads. */
+    private readonly bucketName = 'the bucket',
+  ) {}
 
   async put(key: string, data: Buffer): Promise<void> {
     assertSafeKey(key);
     const { error } = await this.bucket.upload(key, data, { upsert: true, contentType: contentTypeOf(key) });
-    if (error) throw storageError('store', key, error);
+    if (error) throw storageError(this.bucketName, 'store', key, error);
   }
 
   /** Sent as a stream: a ZIP upload can be a gigabyte, and is never held in memory. */
   async putFile(key: string, sourcePath: string): Promise<void> {
     assertSafeKey(key);
     const { error } = await this.bucket.upload(key, createReadStream(sourcePath), { upsert: true, contentType: contentTypeOf(key), duplex: 'half' });
-    if (error) throw storageError('store', key, error);
+    if (error) throw storageError(this.bucketName, 'store', key, error);
     await rm(sourcePath, { force: true });
   }
 
   async get(key: string): Promise<Buffer> {
     assertSafeKey(key);
     const { data, error } = await this.bucket.download(key);
-    if (error) throw storageError('read', key, error);
+    if (error) throw storageError(this.bucketName, 'read', key, error);
     return Buffer.from(await data.arrayBuffer());
   }
 
@@ -71,7 +75,7 @@ export class SupabaseStorage implements Storage {
       .download(key)
       .asStream()
       .then(({ data, error }) => {
-        if (error || !data) throw storageError('read', key, error);
+        if (error || !data) throw storageError(this.bucketName, 'read', key, error);
         Readable.fromWeb(data as unknown as WebReadableStream).on('error', (cause) => out.destroy(cause)).pipe(out);
       })
       .catch((cause: unknown) => out.destroy(cause as Error));
@@ -98,7 +102,7 @@ export class SupabaseStorage implements Storage {
     const folder = path.posix.dirname(key);
     const name = path.posix.basename(key);
     const { data, error } = await this.bucket.list(folder === '.' ? '' : folder, { search: name, limit: PAGE });
-    if (error) throw storageError('look up', key, error);
+    if (error) throw storageError(this.bucketName, 'look up', key, error);
     return (data as ListedObject[]).find((entry) => entry.name === name && entry.id !== null) ?? null;
   }
 
@@ -110,7 +114,7 @@ export class SupabaseStorage implements Storage {
       const current = folders.pop()!;
       for (let offset = 0; ; offset += PAGE) {
         const { data, error } = await this.bucket.list(current, { limit: PAGE, offset });
-        if (error) throw storageError('list', current, error);
+        if (error) throw storageError(this.bucketName, 'list', current, error);
         const entries = data as ListedObject[];
         for (const entry of entries) {
           const key = `${current}/${entry.name}`;
@@ -126,7 +130,7 @@ export class SupabaseStorage implements Storage {
   private async remove(keys: string[]): Promise<void> {
     for (let start = 0; start < keys.length; start += PAGE) {
       const { error } = await this.bucket.remove(keys.slice(start, start + PAGE));
-      if (error) throw storageError('delete', keys[start]!, error);
+      if (error) throw storageError(this.bucketName, 'delete', keys[start]!, error);
     }
   }
 }
@@ -137,8 +141,21 @@ function contentTypeOf(key: string): string {
   return CONTENT_TYPES[path.posix.extname(key).slice(1).toLowerCase()] ?? 'application/octet-stream';
 }
 
+type StorageErrorDetails = { status?: number; statusCode?: string; code?: string; error?: string; message?: string } | null;
+
+/**
+ * A missing bucket also answers statusCode "404" (`NoSuchBucket`, "Bucket not found"): that is
+ * a deployment fault, never a missing file, so it is told apart before "not found" is read.
+ */
+function isMissingBucket(error: unknown): boolean {
+  const details = error as StorageErrorDetails;
+  return details?.code === 'NoSuchBucket' || details?.error === 'Bucket not found' || details?.message === 'Bucket not found';
+}
+
 function isNotFound(error: unknown): boolean {
-  const details = error as { status?: number; statusCode?: string; message?: string } | null;
+  const details = error as StorageErrorDetails;
+  if (details?.code !== undefined) return details.code === 'NoSuchKey';
+  // Storage servers before error codes: the status in the body, or the message.
   return details?.status === 404 || details?.statusCode === '404' || /not found/i.test(details?.message ?? '');
 }
 
@@ -147,7 +164,16 @@ function notFound(key: string): Error {
   return Object.assign(new Error(`storage: no object ${key}`), { code: 'ENOENT' });
 }
 
-function storageError(action: string, key: string, error: unknown): Error {
+/** Thrown when SUPABASE_BUCKET names a bucket the project does not have. */
+export class MissingBucketError extends Error {
+  constructor(readonly bucket: string) {
+    super(`storage: the Supabase bucket "${bucket}" does not exist: create it (private) in the project, or set SUPABASE_BUCKET to one that does`);
+    this.name = 'MissingBucketError';
+  }
+}
+
+function storageError(bucket: string, action: string, key: string, error: unknown): Error {
+  if (isMissingBucket(error)) return new MissingBucketError(bucket);
   if (isNotFound(error)) return notFound(key);
   return new Error(`storage: could not ${action} ${key}: ${(error as Error | null)?.message ?? 'unknown error'}`);
 }
@@ -164,5 +190,5 @@ export function createStorage(settings: StorageSettings): Storage {
   if (!settings.SUPABASE_URL) return new LocalStorage(settings.STORAGE_DIR);
   if (!settings.SUPABASE_SERVICE_ROLE_KEY) throw new Error('SUPABASE_SERVICE_ROLE_KEY must be set with SUPABASE_URL: storage uses the service role');
   const client = createSupabaseClient(settings.SUPABASE_URL, settings.SUPABASE_SERVICE_ROLE_KEY);
-  return new SupabaseStorage(client.storage.from(settings.SUPABASE_BUCKET));
+  return new SupabaseStorage(client.storage.from(settings.SUPABASE_BUCKET), settings.SUPABASE_BUCKET);
 }

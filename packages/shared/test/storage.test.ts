@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startSupabaseStandIn, type SupabaseStandIn } from '../../../tools/supabase-sim/src/server';
-import { createStorage, LocalStorage, SupabaseStorage, type Storage } from '../src';
+import { createStorage, LocalStorage, MissingBucketError, SupabaseStorage, type Storage } from '../src';
 
 /**
  * The two stores behind the Storage interface, held to the same behaviour: the local folder and
@@ -103,4 +103,12 @@ describe.each(['local', 'supabase'] as const)('%s storage', (kind) => {
 test('the bucket refuses a client without the service key', async () => {
   const stranger = createStorage({ SUPABASE_URL: standIn.url, SUPABASE_SERVICE_ROLE_KEY: 'not-the-key', SUPABASE_BUCKET: BUCKET, STORAGE_DIR: work });
   await expect(stranger.put('jobs/e/x.png', Buffer.from('x'))).rejects.toThrow(/could not store/);
+});
+
+test('a bucket the project does not have is named as such, never read as a missing file', async () => {
+  const misnamed = createStorage({ SUPABASE_URL: standIn.url, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY, SUPABASE_BUCKET: 'no-such-bucket', STORAGE_DIR: work });
+  await expect(misnamed.put('jobs/f/x.png', Buffer.from('x'))).rejects.toThrow('the Supabase bucket "no-such-bucket" does not exist');
+  await expect(misnamed.get('jobs/f/x.png')).rejects.toThrow(MissingBucketError);
+  // What a missing file looks like in the bucket that exists, for contrast: ENOENT, as on disk.
+  await expect(stores.supabase.storage.get('jobs/f/none.png')).rejects.toMatchObject({ code: 'ENOENT' });
 });

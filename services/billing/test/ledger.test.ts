@@ -4,6 +4,7 @@ import { dropDatabase, ensureDatabase, migrate } from '../../../db/migrate';
 import { LedgerStore } from '../src/ledger/ledger.repository';
 import { createSupabaseClient } from '@masterpost/shared';
 import { PgFunctions, SupabaseFunctions } from '../src/ledger/sql-functions';
+import { prepareAsSupabase } from '../../../tools/supabase-sim/src/roles';
 import { startPostgrestStandIn } from '../../../tools/supabase-sim/src/server';
 
 /**
@@ -19,6 +20,8 @@ const transports: Record<'postgres' | 'supabase', LedgerStore | undefined> = { p
 
 beforeAll(async () => {
   await ensureDatabase(databaseUrl);
+  // Set up as a Supabase project is (the stand-in answers the service key as service_role).
+  await prepareAsSupabase(databaseUrl);
   await migrate(databaseUrl);
   pool = createPool(databaseUrl, { max: 25 });
   postgrest = await startPostgrestStandIn(pool, SERVICE_KEY);

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
@@ -11,6 +13,7 @@ import { createSupabaseClient } from '@masterpost/shared';
 import { PgFunctions, SupabaseFunctions, type SqlFunctions } from '../src/ledger/sql-functions';
 import { parsePacks } from '../src/packs';
 import { createStripeClient } from '../src/stripe/checkout.service';
+import { prepareAsSupabase } from '../../../tools/supabase-sim/src/roles';
 import { startPostgrestStandIn } from '../../../tools/supabase-sim/src/server';
 
 /**
@@ -45,6 +48,8 @@ function appWith(sql: SqlFunctions, stripeClient: Stripe | null = stripe, public
 
 beforeAll(async () => {
   await ensureDatabase(databaseUrl);
+  // Set up as a Supabase project is (the stand-in answers the service key as service_role).
+  await prepareAsSupabase(databaseUrl);
   await migrate(databaseUrl);
   pool = createPool(databaseUrl, { max: 20 });
   postgrest = await startPostgrestStandIn(pool, SERVICE_KEY);
@@ -78,6 +83,15 @@ const charge = (paymentIntent: string, amountRefunded: number) => ({
   id: `ch_${paymentIntent.slice(3)}`, object: 'charge', amount: pro.price_cents, amount_refunded: amountRefunded,
   refunded: amountRefunded === pro.price_cents, payment_intent: paymentIntent, currency: 'usd',
 });
+
+/** An object exactly as Stripe's API reference prints it (fixtures/stripe-published/SOURCES.md). */
+const published = (name: 'checkout-session' | 'charge' | 'dispute' | 'event') =>
+  JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'stripe-published', `${name}.json`), 'utf8')) as Record<string, unknown>;
+
+/** Stripe's published event envelope around an object; a fresh id so each delivery is a new event. */
+function publishedEvent(type: string, object: Record<string, unknown>): string {
+  return JSON.stringify({ ...published('event'), id: `evt_${randomBytes(12).toString('hex')}`, api_version: '2025-10-29.clover', type, data: { object } });
+}
 
 const dispute = (paymentIntent: string, status: string) => ({
   id: `dp_${paymentIntent.slice(3)}`, object: 'dispute', amount: pro.price_cents, charge: `ch_${paymentIntent.slice(3)}`,
@@ -192,6 +206,35 @@ describe.each(['postgres', 'supabase'] as const)('webhooks, ledger through %s', 
     await deliver(event('charge.dispute.updated', dispute(pi, 'under_review')).body).expect(200);
     expect(await ledger.account(user)).toEqual({ balance: 110, reserved: 0, available: 110 });
     expect((await ledger.hold(user, 3, `job3:${user}`, 3600, 'more')).status).toBe('held');
+  });
+
+  test("Stripe's published examples: a completed session grants, a partial refund takes back its share, a prevented (blocked) dispute takes nothing and stays final", async () => {
+    const user = randomUUID();
+    const pi = `pi_${randomBytes(12).toString('hex')}`;
+    // The published session is open and unpaid; completed, it is `complete` and `paid`, and ours carries our metadata.
+    const completed = {
+      ...published('checkout-session'), id: `cs_test_${randomBytes(12).toString('hex')}`, status: 'complete', payment_status: 'paid',
+      amount_subtotal: pro.price_cents, amount_total: pro.price_cents, payment_intent: pi, client_reference_id: user,
+      metadata: { user_id: user, pack_id: pro.id, credits: String(pro.credits) },
+    };
+    expect((await deliver(publishedEvent('checkout.session.completed', completed)).expect(200)).body.outcome).toBe('granted');
+    expect(await ledger.account(user)).toEqual({ balance: 100, reserved: 0, available: 100 });
+
+    // The published charge, a quarter refunded: refunds are not expanded since API 2022-11-15, only the running total counts.
+    const refunded = { ...published('charge'), amount: pro.price_cents, amount_captured: pro.price_cents, amount_refunded: pro.price_cents / 4, payment_intent: pi };
+    await deliver(publishedEvent('charge.refunded', refunded)).expect(200);
+    expect(await ledger.account(user)).toEqual({ balance: 75, reserved: 0, available: 75 });
+
+    // A dispute Stripe blocked before it became a chargeback (API 2025-08-27): no money left us.
+    const blocked = {
+      ...published('dispute'), amount: pro.price_cents, payment_intent: pi, status: 'prevented',
+      payment_method_details: { card: { brand: 'visa', case_type: 'block', network_reason_code: '10.4' }, type: 'card' },
+    };
+    await deliver(publishedEvent('charge.dispute.created', blocked)).expect(200);
+    expect(await ledger.account(user)).toEqual({ balance: 75, reserved: 0, available: 75 });
+    // Prevented is final: a stale update after it changes nothing.
+    await deliver(publishedEvent('charge.dispute.updated', { ...blocked, status: 'needs_response' })).expect(200);
+    expect(await ledger.account(user)).toEqual({ balance: 75, reserved: 0, available: 75 });
   });
 
   test('unknown events are acknowledged and change nothing', async () => {

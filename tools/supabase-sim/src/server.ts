@@ -16,12 +16,21 @@ export interface SupabaseStandIn {
 }
 
 /** `pool` may be a getter, for a stand-in that must be up before the database it serves exists. */
-export async function startSupabaseStandIn(options: { serviceKey: string; pool?: Pool | (() => Pool); storageDir?: string; port?: number }): Promise<SupabaseStandIn> {
+export async function startSupabaseStandIn(options: {
+  serviceKey: string;
+  /** The project's public key: requests with it run as `anon`. */
+  anonKey?: string;
+  pool?: Pool | (() => Pool);
+  storageDir?: string;
+  /** Buckets that exist (created as an operator would); others answer "Bucket not found". */
+  buckets?: string[];
+  port?: number;
+}): Promise<SupabaseStandIn> {
   const calls: string[] = [];
-  const rpc = options.pool ? postgrestHandler(options.pool, options.serviceKey, calls) : null;
-  const storage = options.storageDir ? storageApiHandler(options.storageDir, options.serviceKey) : null;
+  const rpc = options.pool ? postgrestHandler(options.pool, { serviceKey: options.serviceKey, ...(options.anonKey ? { anonKey: options.anonKey } : {}) }, calls) : null;
+  const storage = options.storageDir ? storageApiHandler(options.storageDir, options.serviceKey, options.buckets) : null;
   const server = http.createServer((req, res) => {
-    const route = req.url?.startsWith('/rest/v1/') ? rpc : req.url?.startsWith('/storage/v1/object/') ? storage : null;
+    const route = req.url?.startsWith('/rest/v1/') ? rpc : req.url?.startsWith('/storage/v1/') ? storage : null;
     if (!route) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'no such route' }));
       return;
