@@ -15,3 +15,4 @@ export * from './thread-pool';
 export * from './slots';
 export * from './supabase';
 export * from './supabase-storage';
+export * from './supabase-check';
