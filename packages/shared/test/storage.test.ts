@@ -1,4 +1,6 @@
 import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startSupabaseStandIn, type SupabaseStandIn } from '../../../tools/supabase-sim/src/server';
@@ -111,4 +113,30 @@ test('a bucket the project does not have is named as such, never read as a missi
   await expect(misnamed.get('jobs/f/x.png')).rejects.toThrow(MissingBucketError);
   // What a missing file looks like in the bucket that exists, for contrast: ENOENT, as on disk.
   await expect(stores.supabase.storage.get('jobs/f/none.png')).rejects.toMatchObject({ code: 'ENOENT' });
+});
+
+/**
+ * Supabase Storage's published error bodies (supabase/storage: src/http/error-handler.test.ts and
+ * src/internal/errors/codes.ts; REST answers HTTP 400 with the real status in the body), served
+ * verbatim, with and without the `code` field older servers leave out.
+ */
+test.each([
+  ['a missing bucket', '{"statusCode":"404","code":"NoSuchBucket","error":"Bucket not found","message":"Bucket not found"}', 'bucket'],
+  ['a missing bucket (no code)', '{"statusCode":"404","error":"Bucket not found","message":"Bucket not found"}', 'bucket'],
+  ['a missing object', '{"statusCode":"404","code":"NoSuchKey","error":"not_found","message":"Object not found"}', 'file'],
+  ['a missing object (no code)', '{"statusCode":"404","error":"not_found","message":"Object not found"}', 'file'],
+])("Supabase's published answer for %s is read as a missing %s", async (_label, body, missing) => {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(400, { 'content-type': 'application/json' }).end(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const store = createStorage({ SUPABASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY, SUPABASE_BUCKET: 'pictures', STORAGE_DIR: work });
+    const failure = store.get('jobs/a/x.png');
+    if (missing === 'bucket') await expect(failure).rejects.toThrow('the Supabase bucket "pictures" does not exist');
+    else await expect(failure).rejects.toMatchObject({ code: 'ENOENT' });
+  } finally {
+    server.close();
+  }
 });
