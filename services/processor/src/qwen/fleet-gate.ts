@@ -19,7 +19,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return {-3, 25} end
 local nextSlot = tonumber(redis.call('GET', KEYS[1]) or '0')
 if nextSlot > now then return {-4, nextSlot - now} end
-redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', 60000)
+-- The next slot lives at least as long as the spacing: a fixed lifetime shorter than it would
+-- forget the spacing of slow rates (under 1 call a minute) and let calls through at once.
+redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', math.max(60000, tonumber(ARGV[1]) + 1000))
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]) + 1000)
 return {0, 0}

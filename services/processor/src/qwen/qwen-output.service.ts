@@ -167,7 +167,7 @@ export class QwenOutputService {
           metrics.qwenCalls.inc({ outcome: error.kind });
           if (error.kind === 'throttle') metrics.qwenThrottled.inc();
           const cost = error.possiblyBilled ? this.price : 0;
-          if (!error.possiblyBilled) await reservation.release();
+          await (error.possiblyBilled ? reservation.commit() : reservation.release());
           await repo.recordQwenCall({
             imageId: context.imageId, requestId: error.requestId, model: qwen.model, outcome: error.possiblyBilled ? 'timeout' : error.kind,
             httpStatus: error.httpStatus, errorCode: error.code, latencyMs: Date.now() - started, costMicroUsd: cost,
@@ -178,6 +178,7 @@ export class QwenOutputService {
         }
         throw error;
       }
+      await reservation.commit();
       metrics.qwenCalls.inc({ outcome: 'success' });
       metrics.qwenLatency.observe((Date.now() - started) / 1000);
       metrics.qwenSpend.inc(this.price);
