@@ -7,7 +7,11 @@ import { isErrorBody } from './errors';
  * retried call after a timeout changes nothing the second time.
  */
 export type HoldStatus = 'held' | 'duplicate' | 'insufficient' | 'in_debt';
-export type SettleStatus = 'applied' | 'duplicate' | 'hold_closed' | 'hold_missing';
+/**
+ * `from_balance`: a capture whose hold had expired, taken from the available balance instead;
+ * `insufficient`: such a capture the balance could not cover (the picture is not delivered).
+ */
+export type SettleStatus = 'applied' | 'duplicate' | 'hold_closed' | 'hold_missing' | 'from_balance' | 'insufficient';
 
 export type LedgerState = CreditBalance;
 

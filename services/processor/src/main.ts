@@ -15,6 +15,7 @@ import { QwenOutputService } from './qwen/qwen-output.service';
 import { QwenClient } from './qwen/qwen.client';
 import { SpendGuard } from './qwen/spend-guard';
 import { createRenderPool } from './render/render-pool';
+import { ImageSettlement } from './settlement/image-settlement';
 import { createWorkers, providerFingerprint } from './worker';
 
 // libvips keeps recent operations and decoded images in a per-process cache; with 12 MP photos
@@ -80,16 +81,18 @@ async function main(): Promise<void> {
   });
 
   const renderPool = createRenderPool(config.RENDER_THREADS);
+  const settlement = new ImageSettlement({ repo, billing, storage, logger });
   const workers = createWorkers({
     connection: workerRedis,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
-    imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, billing, metrics, publishProgress, logger }),
-    finalizeHandler: new JobFinalizeHandler({ repo, billing, publishProgress, logger }),
+    imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, settlement, metrics, publishProgress, logger }),
+    finalizeHandler: new JobFinalizeHandler({ repo, billing, settlement, publishProgress, logger }),
     editHandler: new EditRenderHandler({ repo, storage, render: renderPool.render, logger }),
     retentionHandler: new RetentionHandler({ pool, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
     repo,
-    billing,
+    settlement,
+    storage,
     gate,
     configFingerprint: fingerprint,
     maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,

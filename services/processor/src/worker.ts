@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { fleetKeys, JobName, QueueName, ledgerReference, type BillingClient, type IORedis, type Logger } from '@masterpost/shared';
+import { fleetKeys, JobName, QueueName, storageKey, type IORedis, type Logger, type Storage } from '@masterpost/shared';
 import type { ImagesRepository } from './adapters/images.repository';
 import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
@@ -10,6 +10,7 @@ import { PermanentImageError } from './image-errors';
 import { FleetPausedError, type FleetGate } from './qwen/fleet-gate';
 import { TwinInFlightError } from './qwen/qwen-output.service';
 import { ACCOUNT_STATE_CODES, QwenError } from './qwen/qwen.errors';
+import type { ImageSettlement } from './settlement/image-settlement';
 
 /**
  * The BullMQ workers and the one place where a handler's error becomes a queue decision:
@@ -33,7 +34,8 @@ export interface WorkerDeps {
   retentionHandler: RetentionHandler;
   editHandler: EditRenderHandler;
   repo: ImagesRepository;
-  billing: BillingClient;
+  settlement: ImageSettlement;
+  storage: Storage;
   gate: FleetGate;
   /** This process's provider settings, fingerprinted: a process started with others lifts a pause. */
   configFingerprint: string;
@@ -68,15 +70,14 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
   const failImage = async (job: Job, code: string, message: string) => {
     const { imageId, jobId } = job.data as { imageId: string; jobId: string };
     const context = await deps.repo.load(imageId);
-    if (!context) return;
-    if (await deps.repo.markFailed(imageId, code, message)) {
-      await deps.billing.release({
-        holdReference: context.holdReference,
-        amount: context.creditsPerImage,
-        reference: ledgerReference.imageSettlement(imageId),
-        description: `Picture ${context.filename} failed: not charged`,
-      });
+    if (!context) {
+      // Deleted while it was being made: nothing to settle, and nothing of it may stay behind.
+      await deps.storage.deletePrefix(storageKey.job(jobId));
+      return;
     }
+    await deps.repo.markFailed(imageId, code, message);
+    // Settled by its state, whichever call ended it: a picture that turned done meanwhile is charged.
+    await deps.settlement.settle(imageId);
     await deps.publishProgress(jobId);
   };
 

@@ -47,10 +47,12 @@ export interface ImageRow {
   compliance: unknown;
   /** Made from an output this seller already paid for: delivered free. */
   reused_output: boolean;
+  /** What the ledger took for it, recorded from the ledger's answer. */
+  credits_charged: number;
 }
 
 const IMAGE_COLUMNS = `id, position, filename, upload_key, source_format, status, error_code, error_message, result_key, cutout_key,
-  output_name, output_format, output_width, output_height, shadow_type, compliance, reused_output`;
+  output_name, output_format, output_width, output_height, shadow_type, compliance, reused_output, credits_charged`;
 
 export class JobsRepository {
   constructor(private readonly pool: Pool) {}

@@ -47,6 +47,7 @@ export function streamJobZip(output: Writable, storage: Storage, jobId: string, 
       height: image.output_height,
       shadow: image.shadow_type,
       compliance: image.compliance ?? null,
+      credits_charged: image.credits_charged,
     })),
   };
   // One picture's file open at a time: the next is appended once archiver has written the

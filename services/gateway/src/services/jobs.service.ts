@@ -20,7 +20,7 @@ export interface ProgressImage {
   output_name?: string;
   shadow?: string;
   compliance?: unknown;
-  /** False when the picture reused an AI output this seller had already paid for. */
+  /** Whether the ledger charged it: false when it reused an AI output this seller had already paid for. */
   charged?: boolean;
 }
 
@@ -130,8 +130,14 @@ export class JobsService {
     const job = await this.ownedJob(jobId, userId);
     let released = 0;
     if (['uploaded', 'queued', 'processing'].includes(job.status)) released = (await this.cancel(userId, jobId)).released_credits;
-    await this.deps.storage.deletePrefix(storageKey.job(jobId));
     await this.deps.jobs.delete(jobId);
+    // Pictures still at the AI will not be delivered (their rows are gone): what the hold still
+    // reserves goes back now, not when it expires.
+    if (job.hold_reference && !job.finished_at) {
+      const rest = await this.deps.billing.release({ holdReference: job.hold_reference, amount: null, reference: ledgerReference.jobClose(job.hold_reference), description: 'Job deleted' });
+      released += rest.amount;
+    }
+    await this.deps.storage.deletePrefix(storageKey.job(jobId));
     return { job_id: jobId, deleted: true, released_credits: released };
   }
 
@@ -140,7 +146,6 @@ export class JobsService {
     const images = await this.deps.jobs.images(jobId);
     const count = (status: ImageRow['status']) => images.filter((image) => image.status === status).length;
     const completed = count('done');
-    const charged = images.filter((image) => image.status === 'done' && !image.reused_output).length;
     const failed = count('failed');
     const cancelled = count('cancelled');
     const ended = completed + failed + cancelled;
@@ -158,7 +163,8 @@ export class JobsService {
       percentage: images.length ? Math.round((ended / images.length) * 100) : 0,
       eta_seconds: queued && remaining > 0 ? Math.ceil(remaining / this.deps.qwenPerSecond + 10) : 0,
       credits_reserved: job.hold_reference && !TERMINAL_JOB_STATUSES.includes(job.status) ? remaining * job.credits_per_image : 0,
-      credits_charged: charged * job.credits_per_image,
+      // What the ledger took (recorded from its answers), not what the pictures' states suggest.
+      credits_charged: images.reduce((sum, image) => sum + image.credits_charged, 0),
       images: images.map((image) => ({
         image_id: image.id,
         filename: image.filename,
@@ -170,7 +176,7 @@ export class JobsService {
               output_name: image.output_name ?? undefined,
               shadow: image.shadow_type ?? undefined,
               compliance: image.compliance,
-              charged: !image.reused_output,
+              charged: image.credits_charged > 0,
             }
           : {}),
       })),

@@ -102,6 +102,23 @@ export class ImagesRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
+  /** What the ledger took for this picture, from its own answer (progress and the manifest show it). */
+  async setCreditsCharged(imageId: string, credits: number): Promise<void> {
+    await this.pool.query('update images set credits_charged = $2, updated_at = now() where id = $1', [imageId, credits]);
+  }
+
+  /** A finished picture that will not be delivered (the ledger did not charge it); returns its result key. */
+  async markUndelivered(imageId: string, code: string, message: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ result_key: string | null }>(
+      `update images i set status = 'failed', error_code = $2, error_message = $3, result_key = null, credits_charged = 0, updated_at = now()
+         from (select id, result_key from images where id = $1 for update) previous
+        where i.id = previous.id and i.status = 'done'
+        returning previous.result_key`,
+      [imageId, code, message],
+    );
+    return rows[0]?.result_key ?? null;
+  }
+
   /** Fails an image unless it already ended; returns whether this call failed it. */
   async markFailed(imageId: string, code: string, message: string): Promise<boolean> {
     const result = await this.pool.query(

@@ -1,28 +1,29 @@
 import path from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import {
-  formatExtension, imageProcessPayload, ledgerReference, resolveRenderSpec, SettingsError, storageKey,
-  type BillingClient, type Logger, type Storage,
+  formatExtension, imageProcessPayload, resolveRenderSpec, SettingsError, storageKey, type Logger, type RenderSpec, type Storage,
 } from '@masterpost/shared';
-import type { ImagesRepository } from '../adapters/images.repository';
+import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import type { ProcessorMetrics } from '../metrics';
 import { PermanentImageError } from '../image-errors';
-import type { QwenOutputService } from '../qwen/qwen-output.service';
+import type { QwenOutput, QwenOutputService } from '../qwen/qwen-output.service';
 import type { Renderer } from '../render/render-pool';
 import { NoProductFoundError } from '../render/render.service';
+import type { ImageSettlement } from '../settlement/image-settlement';
 
 /**
- * ImageProcess: one seller photo to one marketplace picture. Load, skip if already ended,
- * get Qwen's output (QwenOutputService: paid for at most once), render, store, mark done,
- * charge (or not, for a photo whose output the seller already paid for). Errors are
- * classified by the worker, never swallowed here.
+ * ImageProcess: one seller photo to one marketplace picture. Load, skip if already ended or
+ * cancelled, get Qwen's output (QwenOutputService: paid for at most once), render, store, mark
+ * done, settle (ImageSettlement: charged unless it reused an output the seller already paid
+ * for). Only a charged picture's output becomes reusable for free. Work whose job was deleted
+ * meanwhile leaves no file behind. Errors are classified by the worker, never swallowed here.
  */
 export interface ImageProcessDeps {
   repo: ImagesRepository;
   storage: Storage;
   qwenOutputs: QwenOutputService;
   render: Renderer;
-  billing: BillingClient;
+  settlement: ImageSettlement;
   metrics: ProcessorMetrics;
   publishProgress: (jobId: string) => Promise<void>;
   logger: Logger;
@@ -53,10 +54,21 @@ export class ImageProcessHandler {
       if (error instanceof SettingsError) throw new PermanentImageError('invalid_settings', error.message);
       throw error;
     }
-    await this.deps.repo.markProcessing(imageId, jobId);
+    // Cancelled or deleted since it was loaded: no paid call for it.
+    if (!(await this.deps.repo.markProcessing(imageId, jobId))) return { status: 'skipped:not_pending' };
     await this.deps.publishProgress(jobId);
 
     const qwen = await this.deps.qwenOutputs.obtain(context);
+    try {
+      return await this.finish(context, spec, qwen);
+    } finally {
+      // Held until the output is remembered (or not): identical photos wait for it, not pay for it.
+      await qwen.releaseTwin();
+    }
+  }
+
+  private async finish(context: ImageContext, spec: RenderSpec, qwen: QwenOutput): Promise<{ status: string }> {
+    const { imageId, jobId } = context;
     const qwenOutput = await this.deps.storage.get(qwen.key);
     // The seller's photo shows what lies behind the product: a hole (a mug's handle) or a white part.
     const original = await this.deps.storage.get(context.uploadKey);
@@ -91,22 +103,16 @@ export class ImageProcessHandler {
       compliance: rendered.picture.compliance,
       reusedOutput: qwen.reused,
     });
-    if (marked) {
-      // Delivered, so charged, unless it reused an output the seller already paid for. Capture
-      // and release share the settlement reference, so an image is settled once, never both.
-      const settlement = {
-        holdReference: context.holdReference,
-        amount: context.creditsPerImage,
-        reference: ledgerReference.imageSettlement(imageId),
-      };
-      if (qwen.reused) {
-        await this.deps.billing.release({ ...settlement, description: `Picture ${context.filename}: same photo as before, not charged again` });
-      } else {
-        await this.deps.billing.capture({ ...settlement, description: `Picture ${context.filename}` });
-      }
-      this.deps.metrics.images.inc({ status: qwen.reused ? 'done_reused' : 'done' });
+    if (!marked) {
+      // Its job was deleted while it was at the AI: what this attempt wrote goes too.
+      if (!(await this.deps.repo.load(imageId))) await this.deps.storage.deletePrefix(storageKey.job(jobId));
+      return { status: 'not_delivered' };
     }
+    const outcome = await this.deps.settlement.settle(imageId);
+    // The seller paid for this output: the same photo sent again is made from it, free.
+    if (outcome === 'charged' && !qwen.reused) await this.deps.qwenOutputs.remember(context, qwen.key);
+    this.deps.metrics.images.inc({ status: outcome === 'charged' ? 'done' : qwen.reused ? 'done_reused' : outcome });
     await this.deps.publishProgress(jobId);
-    return { status: 'done' };
+    return { status: outcome === 'undelivered' ? 'undelivered' : 'done' };
   }
 }

@@ -1,23 +1,25 @@
 import { UnrecoverableError } from 'bullmq';
 import { jobFinalizePayload, ledgerReference, type BillingClient, type Logger } from '@masterpost/shared';
 import type { ImagesRepository } from '../adapters/images.repository';
+import type { ImageSettlement } from '../settlement/image-settlement';
 
 /**
  * JobFinalize: runs once every image of a job has ended (done or failed for good). It settles
- * every image (delivered ones charged, the rest released, each by its own reference so a
- * repeat changes nothing), returns what is left of the hold, and closes the job. A job
+ * every image through ImageSettlement (delivered and not reused: charged; the rest released;
+ * each by its own reference, so a repeat changes nothing), returns what is left of the hold,
+ * and closes the job. A job
  * therefore always ends, and its reservation is always fully resolved.
  */
 export class JobFinalizeHandler {
   constructor(
-    private readonly deps: { repo: ImagesRepository; billing: BillingClient; publishProgress: (jobId: string) => Promise<void>; logger: Logger },
+    private readonly deps: { repo: ImagesRepository; billing: BillingClient; settlement: ImageSettlement; publishProgress: (jobId: string) => Promise<void>; logger: Logger },
   ) {}
 
   async handle(data: unknown): Promise<{ status: string }> {
     const parsed = jobFinalizePayload.safeParse(data);
     if (!parsed.success) throw new UnrecoverableError(`JobFinalize payload is invalid: ${parsed.error.message}`);
     const { jobId } = parsed.data;
-    const { repo, billing } = this.deps;
+    const { repo, billing, settlement } = this.deps;
     const job = await repo.loadJob(jobId);
     if (!job) return { status: 'missing' };
     if (!job.holdReference) throw new UnrecoverableError(`job ${jobId} has no credit hold`);
@@ -25,16 +27,13 @@ export class JobFinalizeHandler {
     const images = await repo.listForJob(jobId);
     let delivered = 0;
     for (const image of images) {
-      if (image.status === 'done') {
-        delivered++;
-        await billing.capture({ holdReference: job.holdReference, amount: job.creditsPerImage, reference: ledgerReference.imageSettlement(image.id), description: 'Picture delivered' });
-        continue;
-      }
       if (image.status === 'pending' || image.status === 'processing') {
         // Its queue entry ended without finishing it (removed, or stalled too often).
         await repo.markFailed(image.id, 'not_processed', 'This photo could not be processed. It was not charged.');
       }
-      await billing.release({ holdReference: job.holdReference, amount: job.creditsPerImage, reference: ledgerReference.imageSettlement(image.id), description: 'Picture not delivered' });
+      // By its state now: one that turned done in between is charged, a reused one released.
+      await settlement.settle(image.id);
+      if ((await repo.load(image.id))?.imageStatus === 'done') delivered++;
     }
     await billing.release({ holdReference: job.holdReference, amount: null, reference: ledgerReference.jobClose(job.holdReference), description: 'Job closed' });
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { fleetKeys, storageKey, type IORedis, type Logger, type Slots, type Storage } from '@masterpost/shared';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import { PermanentImageError } from '../image-errors';
@@ -17,7 +17,11 @@ import { msUntilNextUtcDay, type SpendGuard } from './spend-guard';
  * 3. the result URL of a paid call whose process died before downloading it;
  * 4. only then, a new call: through the spend cap and the fleet's rate gate.
  * Identical photos processed at the same time wait for the first one's call instead of paying
- * for their own (the "twin" lock).
+ * for their own (the "twin" claim, held by one attempt until its picture is settled).
+ *
+ * The store of reusable outputs (2) is filled only by `remember`, once a picture made from a
+ * new call has been charged: an output becomes free to reuse only after the seller paid for it
+ * once, so deleting a job mid-call and uploading the photo again gets nothing for free.
  */
 export interface QwenOutputDeps {
   redis: IORedis;
@@ -40,7 +44,13 @@ export interface QwenOutput {
   key: string;
   /** Made by an earlier paid call for the same photo: the seller is not charged again. */
   reused: boolean;
+  /** Lets identical photos go on; call once the picture is settled (a no-op when nothing was claimed). */
+  releaseTwin: () => Promise<void>;
 }
+
+const NOTHING_CLAIMED = async () => undefined;
+/** A twin claim lapses this long after its holder stops renewing it (a process that died). */
+const TWIN_LEASE_MS = 15_000;
 
 /** An identical photo's call is under way; this image waits for its output. */
 export class TwinInFlightError extends Error {
@@ -71,43 +81,72 @@ export class QwenOutputService {
   async obtain(context: ImageContext): Promise<QwenOutput> {
     const { storage, repo, gate } = this.deps;
     const key = storageKey.qwenOutput(context.jobId, context.imageId);
-    if (await storage.exists(key)) return { key, reused: context.reusedOutput };
+    if (await storage.exists(key)) return { key, reused: context.reusedOutput, releaseTwin: NOTHING_CLAIMED };
 
     const prompt = this.deps.prompts(context.pipeline);
-    const contentKey = qwenCacheKey(context.contentSha256, this.deps.qwen.model, context.pipeline, prompt.version);
-    const cacheKey = storageKey.qwenCache(context.userId, contentKey);
-    if (await this.copyFromCache(cacheKey, key, context.imageId)) return { key, reused: true };
+    const cacheKey = this.cacheKeyOf(context, prompt.version);
+    if (await this.copyFromCache(cacheKey, key, context.imageId)) return { key, reused: true, releaseTwin: NOTHING_CLAIMED };
     // Checked before the input is prepared, so paused jobs cost nothing while they wait.
     if (await gate.isPaused()) throw new FleetPausedError(await gate.pauseState());
 
-    const twinKey = fleetKeys(this.deps.prefix).twin(`${context.userId}:${contentKey}`);
-    await this.claimTwin(twinKey, context.imageId);
+    const releaseTwin = await this.claimTwin(context, cacheKey);
     try {
       // The twin that held the claim may have stored the output a moment ago.
-      if (await this.copyFromCache(cacheKey, key, context.imageId)) return { key, reused: true };
+      if (await this.copyFromCache(cacheKey, key, context.imageId)) {
+        await releaseTwin();
+        return { key, reused: true, releaseTwin: NOTHING_CLAIMED };
+      }
       const output = (await this.fetchUnclaimedResult(context)) ?? (await this.callShrinkingOnce(context, prompt));
       await storage.put(key, output);
-      await storage.put(cacheKey, output);
       await repo.setQwenKey(context.imageId, key, false);
-      return { key, reused: false };
-    } finally {
-      await this.deps.redis.eval(RELEASE_TWIN, 1, twinKey, context.imageId).catch(() => undefined);
+      return { key, reused: false, releaseTwin };
+    } catch (error) {
+      await releaseTwin();
+      throw error;
     }
+  }
+
+  /** After the seller was charged for a picture made from a new call: its output is reusable from now on. */
+  async remember(context: ImageContext, key: string): Promise<void> {
+    const cacheKey = this.cacheKeyOf(context, this.deps.prompts(context.pipeline).version);
+    await this.deps.storage.put(cacheKey, await this.deps.storage.get(key));
+  }
+
+  private cacheKeyOf(context: ImageContext, promptVersion: string): string {
+    return storageKey.qwenCache(context.userId, qwenCacheKey(context.contentSha256, this.deps.qwen.model, context.pipeline, promptVersion));
   }
 
   private async copyFromCache(cacheKey: string, key: string, imageId: string): Promise<boolean> {
     if (!(await this.deps.storage.exists(cacheKey))) return false;
-    await this.deps.storage.put(key, await this.deps.storage.get(cacheKey));
+    // The flag first: a crash between the two leaves a free picture marked free, never one
+    // charged for an output it reused.
     await this.deps.repo.setQwenKey(imageId, key, true);
+    await this.deps.storage.put(key, await this.deps.storage.get(cacheKey));
     return true;
   }
 
-  private async claimTwin(twinKey: string, imageId: string): Promise<void> {
-    const ttlMs = this.deps.qwen.options.timeoutMs + 30_000;
-    const claimed = await this.deps.redis.set(twinKey, imageId, 'PX', ttlMs, 'NX');
-    if (claimed === 'OK') return;
-    // A claim of this very image survives its crashed previous attempt: carry on with it.
-    if ((await this.deps.redis.get(twinKey)) !== imageId) throw new TwinInFlightError();
+  /**
+   * One attempt at a time makes the call for a photo: identical photos of this seller, and a
+   * second attempt at this very picture (a stalled job taken over while its first worker still
+   * runs), wait instead of paying again. The claim is a short lease renewed while held, so one
+   * whose process died lapses within seconds.
+   */
+  private async claimTwin(context: ImageContext, cacheKey: string): Promise<() => Promise<void>> {
+    const twinKey = fleetKeys(this.deps.prefix).twin(`${context.userId}:${cacheKey}`);
+    const owner = `${context.imageId}:${randomUUID()}`;
+    const claimed = await this.deps.redis.set(twinKey, owner, 'PX', TWIN_LEASE_MS, 'NX');
+    if (claimed !== 'OK') throw new TwinInFlightError();
+    const renew = setInterval(() => {
+      void this.deps.redis.eval(RENEW_TWIN, 1, twinKey, owner, String(TWIN_LEASE_MS)).catch(() => undefined);
+    }, TWIN_LEASE_MS / 3);
+    renew.unref();
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      clearInterval(renew);
+      await this.deps.redis.eval(RELEASE_TWIN, 1, twinKey, owner).catch(() => undefined);
+    };
   }
 
   private async fetchUnclaimedResult(context: ImageContext): Promise<Buffer | null> {
@@ -211,6 +250,11 @@ export class QwenOutputService {
 }
 
 const SHRINK_FACTOR = 0.6;
+
+const RENEW_TWIN = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
 
 const RELEASE_TWIN = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

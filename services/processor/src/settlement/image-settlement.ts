@@ -1,0 +1,52 @@
+import { ledgerReference, storageKey, type BillingClient, type Logger, type Storage } from '@masterpost/shared';
+import type { ImagesRepository } from '../adapters/images.repository';
+
+/**
+ * The one place a picture's credits are decided. A picture is charged if and only if it was
+ * delivered (`done`) and did not reuse an AI output the seller had already paid for; every
+ * other ended picture is released. The state is read from the database each time, so the
+ * picture's own worker, its last failed attempt and the job's finalizer all settle it the same
+ * way, and a repeat changes nothing (one ledger reference per picture, for capture or release).
+ *
+ * A delivered picture the ledger will not charge (its reservation expired and the balance no
+ * longer covers it) is taken back: not paid for, so not delivered.
+ */
+export type SettlementOutcome = 'charged' | 'released' | 'undelivered' | 'not_ended' | 'gone';
+
+export class ImageSettlement {
+  constructor(private readonly deps: { repo: ImagesRepository; billing: BillingClient; storage: Storage; logger: Logger }) {}
+
+  async settle(imageId: string): Promise<SettlementOutcome> {
+    const { repo, billing } = this.deps;
+    const image = await repo.load(imageId);
+    if (!image) return 'gone';
+    if (image.imageStatus === 'pending' || image.imageStatus === 'processing') return 'not_ended';
+    const settlement = { holdReference: image.holdReference, amount: image.creditsPerImage, reference: ledgerReference.imageSettlement(imageId) };
+
+    if (image.imageStatus === 'done' && !image.reusedOutput) {
+      const charge = await billing.capture({ ...settlement, description: `Picture ${image.filename}` });
+      if (charge.amount > 0 && ['applied', 'duplicate', 'from_balance'].includes(charge.status)) {
+        await repo.setCreditsCharged(imageId, charge.amount);
+        return 'charged';
+      }
+      const message =
+        charge.status === 'insufficient'
+          ? 'The credit reservation for this picture expired while processing was paused, and your available credits no longer cover it. It was not charged.'
+          : 'This picture could not be charged, so it was not delivered. It was not charged.';
+      const resultKey = await repo.markUndelivered(imageId, charge.status === 'insufficient' ? 'reservation_expired' : 'not_charged', message);
+      if (resultKey) await this.removeFiles(image.jobId, imageId, resultKey);
+      this.deps.logger.warn({ imageId, ledger: charge.status }, 'a finished picture the ledger did not charge was taken back');
+      return 'undelivered';
+    }
+    const reason = image.imageStatus === 'done' ? 'same photo as before, not charged again' : 'not delivered, not charged';
+    await billing.release({ ...settlement, description: `Picture ${image.filename}: ${reason}` });
+    await repo.setCreditsCharged(imageId, 0);
+    return 'released';
+  }
+
+  /** A picture's files, for one that will not be delivered (its job deleted, or not paid for). */
+  async removeFiles(jobId: string, imageId: string, resultKey: string | null): Promise<void> {
+    const keys = [storageKey.qwenOutput(jobId, imageId), storageKey.cutout(jobId, imageId), storageKey.mask(jobId, imageId), ...(resultKey ? [resultKey] : [])];
+    for (const key of keys) await this.deps.storage.deletePrefix(key).catch(() => undefined);
+  }
+}
