@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { seedGallery } from '../scripts/seed-gallery';
 import { getBinary } from './fixtures';
-import { cleanUpAfter, startTestStack, type TestStack } from './harness';
+import { cleanUpAfter, runScript, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, Seller } from './seller';
 
 /**
@@ -15,7 +15,7 @@ let stack: TestStack;
 let api: ReturnType<typeof request>;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { SIGNUP_CREDITS: '30', ADMIN_EMAILS: 'operator@example.com' } });
+  stack = await startTestStack({ env: { SIGNUP_CREDITS: '30' } });
   api = request(stack.gatewayUrl);
 });
 cleanUpAfter(() => stack);
@@ -54,6 +54,8 @@ test('the seeded gallery is public: three before/after pairs whose pictures are 
 test('an operator adds one of their finished pictures; a seller cannot add, nor can an operator add a seller\'s picture', async () => {
   const operator = await Seller.register(stack.gatewayUrl, 'operator@example.com');
   const seller = await Seller.register(stack.gatewayUrl, 'plain-seller@example.com');
+  const granted = await runScript('scripts/operator.ts', ['grant', 'operator@example.com'], { DATABASE_URL: stack.databaseUrl });
+  expect(granted).toEqual({ code: 0, output: 'operator@example.com is now an operator\n' });
   const operatorJob = await operator.upload(await distinctPhotos(1, 1200));
   await operator.process(operatorJob, 'ebay');
   const operatorImage = (await operator.waitUntilFinished(operatorJob, 60_000)).images[0]!.image_id;

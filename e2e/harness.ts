@@ -1,10 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
 import { dropDatabase } from '../db/migrate';
-import { startStack, type Stack, type StackOptions } from '../scripts/stack';
+import { nodeArgs, ROOT, startStack, type Stack, type StackOptions } from '../scripts/stack';
 import { startSim, type SimOptions, type SimServer } from '../tools/dashscope-sim/src/server';
 
 /**
@@ -118,4 +119,13 @@ export async function readEvents(url: string, token: string, timeoutMs: number):
     }
   }
   return events;
+}
+
+/** Runs one of the project's commands (`scripts/*.ts`) as a process, as an operator would. */
+export function runScript(script: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...nodeArgs(script), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` });
+    });
+  });
 }

@@ -21,7 +21,6 @@ async function main(): Promise<void> {
     ...(usingRealDashScope ? { dashscopeBaseUrl: process.env.DASHSCOPE_BASE_URL ?? 'https://dashscope-intl.aliyuncs.com/api/v1' } : {}),
     processors: Number(process.env.PROCESSORS ?? 1),
     env: {
-      ADMIN_EMAILS: process.env.ADMIN_EMAILS ?? 'admin@example.com',
       ...(process.env.JWT_SECRET ? { JWT_SECRET: process.env.JWT_SECRET } : {}),
       ...(process.env.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY } : {}),
       ...(process.env.STRIPE_WEBHOOK_SECRET ? { STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET } : {}),
@@ -33,6 +32,7 @@ async function main(): Promise<void> {
   console.log(`\nMasterpost is running: ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')}`);
   console.log(`  billing ${stack.billingUrl}, logs in .data/logs, files in .data/storage`);
   console.log(usingRealDashScope ? '  AI: DashScope (DASHSCOPE_API_KEY is set)' : '  AI: the local DashScope stand-in (set DASHSCOPE_API_KEY for the real one)');
+  console.log('  Bull Board (/admin/queues): sign up, then `npm run operator -- grant <your email>`');
   console.log('  Press Ctrl-C to stop.\n');
   let stopping = false;
   const stop = () => {

@@ -27,6 +27,8 @@ export const ErrorCode = {
   ArchiveTooLarge: 'archive_too_large',
   PaymentsUnavailable: 'payments_unavailable',
   ServiceUnavailable: 'service_unavailable',
+  RequestInProgress: 'request_in_progress',
+  IdempotencyKeyReused: 'idempotency_key_reused',
   Internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

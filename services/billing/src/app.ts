@@ -16,6 +16,8 @@ export interface BillingDeps {
   publicUrl: string;
   logger: Logger;
   ready: () => Promise<Record<string, string>>;
+  /** Prometheus text for /metrics (the ledger's reconciliation); absent in tests that do not need it. */
+  metrics?: { contentType: string; text: () => Promise<string> };
 }
 
 export function buildBillingApp(deps: BillingDeps): express.Express {
@@ -29,6 +31,12 @@ export function buildBillingApp(deps: BillingDeps): express.Express {
     const ok = Object.values(checks).every((value) => value === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
   });
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get('/metrics', async (_req, res) => {
+      res.set('content-type', metrics.contentType).send(await metrics.text());
+    });
+  }
   // The webhook needs the raw body, so it is mounted before the JSON parser.
   app.use(webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.webhookSecret, webhooks: new WebhookService(deps.ledger, deps.packs, deps.logger), logger: deps.logger }));
   app.use(express.json({ limit: '100kb' }));

@@ -14,6 +14,11 @@ export function loadBillingConfig(source: Record<string, string | undefined> = p
       PUBLIC_URL: env.url('http://localhost:8080'),
       CREDIT_PACKS: env.optionalString(),
       HOLD_SWEEP_INTERVAL_MS: env.int(60_000, 100),
+      // The books checked against the jobs (ledger/reconciliation.ts): how often, over how many
+      // days of finished jobs, and how old a reservation no job holds must be before it is returned.
+      RECONCILE_EVERY_MS: env.int(15 * 60_000, 500),
+      RECONCILE_WINDOW_DAYS: env.int(30, 1, 3650),
+      RECONCILE_ORPHAN_GRACE_SECONDS: env.int(600, 0),
       SUPABASE_URL: env.optionalString(),
       SUPABASE_SERVICE_ROLE_KEY: env.optionalString(),
     },

@@ -1,7 +1,9 @@
+import { Gauge, Registry } from 'prom-client';
 import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit } from '@masterpost/shared';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
 import { LedgerStore } from './ledger/ledger.repository';
+import { Reconciliation } from './ledger/reconciliation';
 import { PgFunctions, SupabaseFunctions } from './ledger/sql-functions';
 import { parsePacks } from './packs';
 import { createStripeClient } from './stripe/checkout.service';
@@ -14,6 +16,12 @@ async function main(): Promise<void> {
   const supabase = config.SUPABASE_URL ? createSupabaseClient(config.SUPABASE_URL, config.SUPABASE_SERVICE_ROLE_KEY ?? '') : null;
   const ledger = new LedgerStore(supabase ? new SupabaseFunctions(supabase) : new PgFunctions(pool));
   if (supabase) logger.info({ url: config.SUPABASE_URL }, 'ledger functions are called through Supabase');
+  const registry = new Registry();
+  const mismatchesGauge = new Gauge({ name: 'ledger_mismatches', help: 'Differences the last ledger reconciliation found (0 when the books match)', registers: [registry] });
+  const reconciliation = new Reconciliation(
+    { pool, ledger, logger },
+    { windowDays: config.RECONCILE_WINDOW_DAYS, orphanGraceSeconds: config.RECONCILE_ORPHAN_GRACE_SECONDS },
+  );
   const stripe = config.STRIPE_SECRET_KEY ? createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE) : null;
   const app = buildBillingApp({
     ledger,
@@ -23,6 +31,7 @@ async function main(): Promise<void> {
     webhookSecret: config.STRIPE_WEBHOOK_SECRET,
     publicUrl: config.PUBLIC_URL,
     logger,
+    metrics: { contentType: registry.contentType, text: () => registry.metrics() },
     ready: async () => ({
       postgres: await pool.query('select 1').then(
         () => 'ok',
@@ -41,9 +50,28 @@ async function main(): Promise<void> {
     );
   }, config.HOLD_SWEEP_INTERVAL_MS);
 
+  // Once across every billing instance: whoever takes the advisory lock reconciles.
+  const reconciler = setInterval(() => {
+    void (async () => {
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock(727275) as locked');
+        if (!rows[0]?.locked) return;
+        try {
+          mismatchesGauge.set((await reconciliation.run()).mismatches.length);
+        } finally {
+          await client.query('select pg_advisory_unlock(727275)');
+        }
+      } finally {
+        client.release();
+      }
+    })().catch((error: unknown) => logger.error({ err: error }, 'ledger reconciliation failed'));
+  }, config.RECONCILE_EVERY_MS);
+
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'billing listening'));
   handleShutdown(logger, [
     async () => clearInterval(sweeper),
+    async () => clearInterval(reconciler),
     () => new Promise((resolve) => server.close(resolve)),
     () => pool.end(),
   ]);

@@ -64,7 +64,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
 
   const authenticate = requireUser(deps.tokens);
   app.use(opsRoutes({ registry, checks: deps.checks }));
-  app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], adminEmails: config.ADMIN_EMAILS, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
+  app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], operators: deps.users, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
   app.use(express.static(path.join(__dirname, 'public'), { index: 'index.html', maxAge: 0 }));
   // Before the JSON parser: Stripe's signature covers the raw body.
   app.use(stripeWebhookRoutes({ billingUrl: config.BILLING_URL }));
@@ -107,16 +107,17 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       billing: deps.billing,
       authenticate,
       rateLimit: limits.uploads,
-      idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'upload'),
+      // An upload of a few gigabytes may take this long; a gateway that died mid-upload frees the key after it.
+      idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'upload', { runningSeconds: 30 * 60 }),
       tempDir: path.join(config.STORAGE_DIR, 'tmp'),
       limits: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES },
       creditsPerImage: config.CREDITS_PER_IMAGE,
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
     }),
   );
-  app.use(galleryRoutes({ pool: deps.pool, jobs: deps.jobs, storage: deps.storage, adminEmails: config.ADMIN_EMAILS, authenticate }));
+  app.use(galleryRoutes({ pool: deps.pool, jobs: deps.jobs, storage: deps.storage, operators: deps.users, authenticate }));
   app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage, authenticate, rateLimit: limits.edits }));
-  app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process') }));
+  app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process', { runningSeconds: 60 }) }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

@@ -17,7 +17,6 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       JWT_TTL_SECONDS: env.int(24 * 3600, 60, 30 * 24 * 3600),
       BILLING_URL: env.url(`http://127.0.0.1:${defaults.billingPort}`),
       BILLING_SERVICE_TOKEN: env.secret(32),
-      ADMIN_EMAILS: env.csv(''),
       CREDITS_PER_IMAGE: env.int(3, 1),
       SIGNUP_CREDITS: env.int(10, 0),
       HOLD_TTL_SECONDS: env.int(48 * 3600, 60),

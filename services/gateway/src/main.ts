@@ -11,6 +11,7 @@ import { TokenService } from './services/auth.service';
 async function main(): Promise<void> {
   const logger = createLogger('gateway');
   const config = loadConfigOrExit(loadGatewayConfig, (message) => logger.fatal(message));
+  if (process.env.ADMIN_EMAILS) logger.warn('ADMIN_EMAILS no longer makes anyone an operator: grant accounts with `npm run operator -- grant EMAIL`');
   const pool = createPool(config.DATABASE_URL);
   const producer = createRedis(config.REDIS_URL, 'producer');
   const subscriber = createRedis(config.REDIS_URL, 'subscriber');

@@ -23,4 +23,16 @@ export class UsersRepository {
     const { rows } = await this.pool.query<UserRow>('select id, email, password_hash from users where lower(email) = lower($1)', [email]);
     return rows[0] ?? null;
   }
+
+  /** Operators are granted by `npm run operator -- grant EMAIL`, never by the address alone. */
+  async isOperator(userId: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ is_operator: boolean }>('select is_operator from users where id = $1', [userId]);
+    return rows[0]?.is_operator ?? false;
+  }
+
+  /** Returns false when no account has this address. */
+  async setOperator(email: string, operator: boolean): Promise<boolean> {
+    const result = await this.pool.query('update users set is_operator = $2 where lower(email) = lower($1)', [email, operator]);
+    return (result.rowCount ?? 0) > 0;
+  }
 }

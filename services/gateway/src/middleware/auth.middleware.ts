@@ -42,14 +42,19 @@ export function requireUser(tokens: TokenService, options: { allowCookie?: boole
   };
 }
 
-export function requireAdmin(adminEmails: string[]) {
-  const admins = new Set(adminEmails.map((email) => email.toLowerCase()));
+/**
+ * Operators only: accounts granted with `npm run operator -- grant EMAIL`, looked up at each
+ * request (a revoked operator loses access at once). Before, an address listed in ADMIN_EMAILS
+ * made whoever signed up with it first an operator.
+ */
+export function requireOperator(users: { isOperator(userId: string): Promise<boolean> }) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!req.user || !admins.has(req.user.email.toLowerCase())) {
-      next(new AppError(403, ErrorCode.Forbidden, 'this page is for operators only'));
-      return;
-    }
-    next();
+    const user = req.user;
+    if (!user) return next(new AppError(401, ErrorCode.Unauthorized, 'sign in first'));
+    users.isOperator(user.sub).then(
+      (operator) => next(operator ? undefined : new AppError(403, ErrorCode.Forbidden, 'this page is for operators only')),
+      (error: unknown) => next(error),
+    );
   };
 }
 

@@ -1,18 +1,40 @@
+import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError, ErrorCode, type IORedis } from '@masterpost/shared';
 import { currentUser } from './auth.middleware';
 
 /**
- * `Idempotency-Key` on a POST: the first request with a key runs and its answer is kept for a
- * day; a repeat (a client retrying after a timeout, a double submit) gets the same answer
- * without running again: one job, one reservation. A repeat while the first still runs gets
- * 409. A key whose request failed (an answer other than 2xx) is freed so the client can retry.
- * Keys are per user and per route, so nobody can replay another's answer.
+ * `Idempotency-Key` on a POST, as the IETF draft (httpapi-idempotency-key-header) has it: the
+ * first request with a key runs and its answer is kept for a day; a repeat of the same request
+ * (a client retrying after a timeout, a double submit) gets the same answer without running
+ * again: one job, one reservation. The same key with a different request is refused with 422
+ * naming the mismatch, never answered with the first request's result. A repeat while the first
+ * still runs gets 409; that marker lives only as long as the request may take, so a gateway that
+ * died mid-request frees the key by itself. A key whose request failed (an answer other than
+ * 2xx) is freed so the client can retry. Keys are per user and per route.
  */
 const TTL_SECONDS = 24 * 3600;
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
-export function idempotent(redis: IORedis, prefix: string, scope: string): RequestHandler {
+interface StoredRequest {
+  state: 'running' | 'done';
+  fingerprint: string;
+  status?: number;
+  body?: unknown;
+}
+
+/**
+ * What makes two requests the same: the route and, for JSON, the body; for a multipart upload,
+ * whose parts are not read yet, its length (a client retrying sends the same files, and the same
+ * number of bytes).
+ */
+function fingerprintOf(req: Request): string {
+  const route = `${req.method} ${req.baseUrl}${req.path}`;
+  const content = req.is('multipart/form-data') ? `multipart:${req.get('content-length') ?? 'chunked'}` : JSON.stringify(req.body ?? null);
+  return createHash('sha256').update(`${route}\n${content}`).digest('hex');
+}
+
+export function idempotent(redis: IORedis, prefix: string, scope: string, options: { runningSeconds: number }): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
@@ -20,21 +42,29 @@ export function idempotent(redis: IORedis, prefix: string, scope: string): Reque
       return next(new AppError(400, ErrorCode.InvalidInput, 'Idempotency-Key must be 8 to 128 letters, digits or . _ : -', { field: 'Idempotency-Key' }));
     }
     const storeKey = `${prefix}:idempotency:${scope}:${currentUser(req).sub}:${key}`;
+    const fingerprint = fingerprintOf(req);
     void (async () => {
-      const claimed = await redis.set(storeKey, JSON.stringify({ state: 'running' }), 'EX', TTL_SECONDS, 'NX');
+      const running: StoredRequest = { state: 'running', fingerprint };
+      const claimed = await redis.set(storeKey, JSON.stringify(running), 'EX', options.runningSeconds, 'NX');
       if (claimed !== 'OK') {
-        const stored = JSON.parse((await redis.get(storeKey)) ?? '{"state":"running"}') as { state: string; status?: number; body?: unknown };
-        if (stored.state === 'done' && stored.status !== undefined) {
+        const raw = await redis.get(storeKey);
+        const stored = raw ? (JSON.parse(raw) as StoredRequest) : null;
+        if (stored && stored.fingerprint !== fingerprint) {
+          next(new AppError(422, ErrorCode.IdempotencyKeyReused, `this Idempotency-Key was first used with a different request to ${req.method} ${req.baseUrl}${req.path} (another body or job); use a new key for a new request`, { field: 'Idempotency-Key' }));
+          return;
+        }
+        if (stored?.state === 'done' && stored.status !== undefined) {
           res.status(stored.status).set('idempotent-replayed', 'true').json(stored.body);
           return;
         }
-        next(new AppError(409, 'request_in_progress', 'a request with this Idempotency-Key is still being handled; retry shortly'));
+        next(new AppError(409, ErrorCode.RequestInProgress, 'a request with this Idempotency-Key is still being handled; retry shortly'));
         return;
       }
       const send = res.json.bind(res);
       res.json = (body: unknown) => {
         const status = res.statusCode;
-        const saved = status >= 200 && status < 300 ? redis.set(storeKey, JSON.stringify({ state: 'done', status, body }), 'EX', TTL_SECONDS) : redis.del(storeKey);
+        const done: StoredRequest = { state: 'done', fingerprint, status, body };
+        const saved = status >= 200 && status < 300 ? redis.set(storeKey, JSON.stringify(done), 'EX', TTL_SECONDS) : redis.del(storeKey);
         void saved.catch(() => undefined);
         return send(body);
       };

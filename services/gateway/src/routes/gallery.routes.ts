@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AppError, ErrorCode, parseInput, type Pool, type Storage } from '@masterpost/shared';
 import type { JobsRepository } from '../adapters/jobs.repository';
-import { currentUser, requireAdmin, type requireUser } from '../middleware/auth.middleware';
+import { currentUser, requireOperator, type requireUser } from '../middleware/auth.middleware';
 import { CONTENT_TYPES, EXTENSIONS, UUID } from './media';
 
 /**
@@ -30,7 +30,7 @@ export function galleryRoutes(deps: {
   pool: Pool;
   jobs: JobsRepository;
   storage: Storage;
-  adminEmails: string[];
+  operators: Parameters<typeof requireOperator>[0];
   authenticate: ReturnType<typeof requireUser>;
 }): Router {
   const router = Router();
@@ -61,7 +61,7 @@ export function galleryRoutes(deps: {
     deps.storage.stream(key).pipe(res);
   });
 
-  router.post('/api/v1/gallery', deps.authenticate, requireAdmin(deps.adminEmails), async (req, res) => {
+  router.post('/api/v1/gallery', deps.authenticate, requireOperator(deps.operators), async (req, res) => {
     const body = parseInput(addBody, req.body);
     const image = await deps.jobs.findOwnedImage(body.image_id, currentUser(req).sub);
     if (!image) throw new AppError(404, ErrorCode.NotFound, 'no such picture among yours');

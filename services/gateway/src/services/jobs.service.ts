@@ -77,6 +77,9 @@ export class JobsService {
     } catch (error) {
       await this.deps.jobs.unclaim(jobId);
       if (error instanceof BillingRequestError) throw new AppError(error.status, error.code, error.message, error.details);
+      // The answer was lost, not necessarily the hold: return it if it was made. Should this fail
+      // too, the ledger's reconciliation returns a hold no job refers to.
+      await this.deps.billing.release({ holdReference, amount: null, reference: ledgerReference.jobClose(holdReference), description: 'Reservation returned: the request failed' }).catch(() => undefined);
       throw new AppError(503, ErrorCode.ServiceUnavailable, 'billing is unavailable right now; nothing was reserved, try again shortly');
     }
     if (hold.status === 'in_debt') {
