@@ -14,7 +14,7 @@ import type { LedgerStore } from './ledger.repository';
  * them, in both deployments (the Supabase one included).
  */
 export interface Mismatch {
-  kind: 'charge' | 'shown_charge' | 'unsettled' | 'open_hold' | 'paid_twice' | 'unpaid_call';
+  kind: 'charge' | 'shown_charge' | 'open_hold' | 'paid_twice' | 'unpaid_call';
   subject: string;
   detail: string;
 }
@@ -61,10 +61,11 @@ export class Reconciliation {
   private async findMismatches(): Promise<{ checked: number; mismatches: Mismatch[] }> {
     const { pool } = this.deps;
     const window = [this.settings.windowDays];
-    const pictures = await pool.query<{ id: string; job_id: string; status: string; reused_output: boolean; price: number; shown: number; captured: string | null; settled: boolean }>(
+    // A picture not charged needs no movement of its own: the job's close (or the hold's expiry)
+    // returned its reservation. Only what was captured is compared.
+    const pictures = await pool.query<{ id: string; job_id: string; status: string; reused_output: boolean; price: number; shown: number; captured: string | null }>(
       `select i.id, i.job_id, i.status, i.reused_output, j.credits_per_image as price, i.credits_charged as shown,
-              (select -m.delta from credit_movements m where m.reference = 'image:' || i.id and m.kind = 'capture') as captured,
-              exists (select 1 from credit_movements m where m.reference = 'image:' || i.id) as settled
+              (select -m.delta from credit_movements m where m.reference = 'image:' || i.id and m.kind = 'capture') as captured
          from images i join jobs j on j.id = i.job_id
         where j.finished_at is not null and j.finished_at > now() - make_interval(days => $1) and j.hold_reference is not null`,
       window,
@@ -74,8 +75,7 @@ export class Reconciliation {
       const expected = picture.status === 'done' && !picture.reused_output ? picture.price : 0;
       const captured = Number(picture.captured ?? 0);
       const subject = `picture ${picture.id} (job ${picture.job_id})`;
-      if (!picture.settled) mismatches.push({ kind: 'unsettled', subject, detail: `${picture.status}, never captured nor released` });
-      else if (captured !== expected) mismatches.push({ kind: 'charge', subject, detail: `${picture.status}${picture.reused_output ? ' (reused output)' : ''}: should be charged ${expected}, the ledger took ${captured}` });
+      if (captured !== expected) mismatches.push({ kind: 'charge', subject, detail: `${picture.status}${picture.reused_output ? ' (reused output)' : ''}: should be charged ${expected}, the ledger took ${captured}` });
       if (picture.shown !== captured) mismatches.push({ kind: 'shown_charge', subject, detail: `shown as charged ${picture.shown}, the ledger took ${captured}` });
     }
 

@@ -42,7 +42,11 @@ export class ImageProcessHandler {
     if (!parsed.success) throw new UnrecoverableError(`ImageProcess payload is invalid: ${parsed.error.message}`);
     const { imageId, jobId } = parsed.data;
     const context = await this.deps.repo.load(imageId);
-    if (!context || context.jobId !== jobId) return { status: 'missing' };
+    if (!context) {
+      await this.removeIfJobDeleted(jobId);
+      return { status: 'missing' };
+    }
+    if (context.jobId !== jobId) return { status: 'missing' };
     if (context.jobStatus === 'cancelled' || ['done', 'failed', 'cancelled'].includes(context.imageStatus)) {
       return { status: `skipped:${context.imageStatus}` };
     }
@@ -61,6 +65,10 @@ export class ImageProcessHandler {
     const qwen = await this.deps.qwenOutputs.obtain(context);
     try {
       return await this.finish(context, spec, qwen);
+    } catch (error) {
+      // Deleted while it was being made (its upload gone with it): nothing to retry, nothing to keep.
+      if (await this.removeIfJobDeleted(jobId)) return { status: 'not_delivered' };
+      throw error;
     } finally {
       // Held until the output is remembered (or not): identical photos wait for it, not pay for it.
       await qwen.releaseTwin();
@@ -105,7 +113,7 @@ export class ImageProcessHandler {
     });
     if (!marked) {
       // Its job was deleted while it was at the AI: what this attempt wrote goes too.
-      if (!(await this.deps.repo.load(imageId))) await this.deps.storage.deletePrefix(storageKey.job(jobId));
+      await this.removeIfJobDeleted(jobId);
       return { status: 'not_delivered' };
     }
     const outcome = await this.deps.settlement.settle(imageId);
@@ -114,5 +122,12 @@ export class ImageProcessHandler {
     this.deps.metrics.images.inc({ status: outcome === 'charged' ? 'done' : qwen.reused ? 'done_reused' : outcome });
     await this.deps.publishProgress(jobId);
     return { status: outcome === 'undelivered' ? 'undelivered' : 'done' };
+  }
+
+  /** A job deleted by its seller leaves no file behind, whatever this attempt wrote before it knew. */
+  private async removeIfJobDeleted(jobId: string): Promise<boolean> {
+    if (await this.deps.repo.loadJob(jobId)) return false;
+    await this.deps.storage.deletePrefix(storageKey.job(jobId));
+    return true;
   }
 }
