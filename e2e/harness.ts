@@ -29,12 +29,14 @@ export async function startTestStack(
     sim?: Partial<SimOptions>;
     /** Another Redis than the machine's (a test that restarts it must not disturb the others). */
     redisUrl?: string;
+    /** Another PostgreSQL server than the machine's (`postgres://user@host:port`), for the same reason. */
+    databaseBase?: string;
     /** Runs once the stack's database name is chosen, before any service starts. */
     beforeServices?: (databaseUrl: string) => void | Promise<void>;
   } = {},
 ): Promise<TestStack> {
   const id = randomBytes(4).toString('hex');
-  const databaseUrl = `${process.env.TEST_DATABASE_BASE ?? 'postgres://postgres@127.0.0.1:5432'}/mp_test_${id}`;
+  const databaseUrl = `${options.databaseBase ?? process.env.TEST_DATABASE_BASE ?? 'postgres://postgres@127.0.0.1:5432'}/mp_test_${id}`;
   const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const workDir = mkdtempSync(path.join(os.tmpdir(), `masterpost-${id}-`));
   const sim = await startSim({ noise: 3, ...options.sim });
