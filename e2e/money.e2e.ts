@@ -3,7 +3,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { createPool, type Pool } from '@masterpost/shared';
 import { cleanUpAfter, runScript, startTestStack, type TestStack } from './harness';
-import { distinctPhotos, eventually, Seller } from './seller';
+import { distinctPhotos, eventually, metricValue, Seller } from './seller';
 
 /**
  * The money leaks a review found, each replayed against the real stack: a picture must never be
@@ -18,7 +18,7 @@ let api: ReturnType<typeof request>;
 
 beforeAll(async () => {
   stack = await startTestStack({
-    env: { SIGNUP_CREDITS: '30', HOLD_SWEEP_INTERVAL_MS: '200', ADMIN_EMAILS: 'first-to-sign-up@example.com' },
+    env: { SIGNUP_CREDITS: '30', HOLD_SWEEP_INTERVAL_MS: '200', ADMIN_EMAILS: 'first-to-sign-up@example.com', RECONCILE_EVERY_MS: '500', RECONCILE_ORPHAN_GRACE_SECONDS: '3600' },
   });
   pool = createPool(stack.databaseUrl);
   api = request(stack.gatewayUrl);
@@ -155,7 +155,12 @@ test('the reconciliation finds the books clean, returns a reservation no job hol
   expect(planted.code).toBe(1);
   expect(planted.output).toContain(`shown_charge: picture ${rows[0]!.id}`);
   expect(planted.output).toContain('shown as charged 0, the ledger took 3');
+  // Billing's own scheduled run sees it too: the metric an operator alerts on, and the log line.
+  const mismatches = async () => metricValue(await (await fetch(`${stack.billingUrl}/metrics`)).text(), 'ledger_mismatches');
+  await eventually('billing to count the difference', async () => ((await mismatches()) === 1 ? true : undefined));
+  expect(stack.logs()).toContain('ALERT: ledger reconciliation found 1 difference(s)');
   await pool.query('update images set credits_charged = 3 where id = $1', [rows[0]!.id]);
+  await eventually('billing to find the books clean again', async () => ((await mismatches()) === 0 ? true : undefined));
 });
 
 async function userIdOf(email: string): Promise<string> {

@@ -1,7 +1,10 @@
 import IORedis from 'ioredis';
 import { BillingClient, createLogger, createPool, LocalStorage, Slots, storageKey, type Pool } from '@masterpost/shared';
 import { ImagesRepository } from '../services/processor/src/adapters/images.repository';
+import request from 'supertest';
+import { ImageProcessHandler } from '../services/processor/src/handlers/image-process.handler';
 import { JobFinalizeHandler } from '../services/processor/src/handlers/job-finalize.handler';
+import { createRenderPool } from '../services/processor/src/render/render-pool';
 import { createProcessorMetrics } from '../services/processor/src/metrics';
 import { FleetGate } from '../services/processor/src/qwen/fleet-gate';
 import { loadPrompts } from '../services/processor/src/qwen/prompts';
@@ -148,4 +151,29 @@ test('a reused output is marked free before its file is written: a crash between
   // Taken over, it is made from the stored output, free.
   const recovered = await service.obtain({ ...(await repo.load(context.imageId))! });
   expect(recovered.reused).toBe(true);
+});
+
+test('a picture cancelled between its load and the start of its work makes no paid call', async () => {
+  const { seller, jobId, imageIds } = await queuedJob('cancel-race@example.com', 1, 9700);
+  // The seller cancels the instant after the worker loaded the picture.
+  class CancelledMeanwhile extends ImagesRepository {
+    override async markProcessing(imageId: string, job: string): Promise<boolean> {
+      await request(stack.gatewayUrl).post(`/api/v1/jobs/${jobId}/cancel`).set('authorization', `Bearer ${seller.token}`).expect(200);
+      return super.markProcessing(imageId, job);
+    }
+  }
+  const renderPool = createRenderPool(1);
+  try {
+    const racing = new CancelledMeanwhile(pool);
+    const handler = new ImageProcessHandler({
+      repo: racing, storage, qwenOutputs: outputService(), render: renderPool.render, settlement: new ImageSettlement({ repo: racing, billing, storage, logger }),
+      metrics: createProcessorMetrics(), publishProgress: async () => undefined, logger,
+    });
+    const requestsBefore = stack.sim.stats.requests;
+    expect(await handler.handle({ imageId: imageIds[0], jobId })).toEqual({ status: 'skipped:not_pending' });
+    expect(stack.sim.stats.requests).toBe(requestsBefore);
+    expect(await seller.balance()).toEqual({ balance: 30, reserved: 0, available: 30 });
+  } finally {
+    await renderPool.close();
+  }
 });
