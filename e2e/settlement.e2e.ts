@@ -104,6 +104,24 @@ function outputService(storageFor: LocalStorage = storage): QwenOutputService {
   });
 }
 
+test('a picture finished while billing did not answer is charged by its next attempt, and shown as delivered only then', async () => {
+  const { seller, jobId, imageIds } = await queuedJob('billing-away@example.com', 1, 9800);
+  await markDone(imageIds[0]!, false); // its capture never reached billing
+  expect((await seller.progress(jobId)).images[0]).toMatchObject({ status: 'processing' });
+  await request(stack.gatewayUrl).get(`/api/v1/images/${imageIds[0]}/result`).set('authorization', `Bearer ${seller.token}`).expect((res) => expect(res.status).not.toBe(200));
+  const renderPool = createRenderPool(1);
+  try {
+    const handler = new ImageProcessHandler({
+      repo, storage, qwenOutputs: outputService(), render: renderPool.render, settlement, metrics: createProcessorMetrics(), publishProgress: async () => undefined, logger,
+    });
+    expect(await handler.handle({ imageId: imageIds[0], jobId })).toEqual({ status: 'skipped:done' });
+  } finally {
+    await renderPool.close();
+  }
+  expect((await seller.progress(jobId)).images[0]).toMatchObject({ status: 'done', charged: true });
+  expect(await seller.balance()).toEqual({ balance: 27, reserved: 0, available: 27 });
+});
+
 test('a stalled picture taken over while its first worker still calls the AI waits for it instead of paying twice', async () => {
   const { imageIds } = await queuedJob('takeover@example.com', 1, 9300);
   const context = (await repo.load(imageIds[0]!))!;

@@ -8,7 +8,9 @@ alter table images add column credits_charged integer not null default 0;
 -- * a capture whose hold expired while its job waited (a provider pause longer than the hold's
 --   time to live) is taken from the available balance when the seller still has it
 --   ('from_balance'), and is refused otherwise ('insufficient'): the picture is then not
---   delivered. A hold closed on purpose (the job closed or deleted) takes no capture.
+--   delivered. A hold closed on purpose (the job closed or deleted) takes no capture, and
+--   closing an expired hold (`p_amount` null) marks it closed too, so nothing is taken for a job
+--   after its close.
 create or replace function ledger_settle(p_hold_reference text, p_kind text, p_amount bigint, p_reference text, p_description text)
 returns table (status text, amount bigint)
 language plpgsql as $$
@@ -44,6 +46,13 @@ begin
       values (v_hold.user_id, 'capture', -v_amount, 0, p_reference, p_hold_reference, p_description || ' (reservation had expired: taken from the balance)');
     update credit_accounts a set balance = a.balance - v_amount, updated_at = now() where a.user_id = v_hold.user_id;
     return query select 'from_balance'::text, v_amount;
+    return;
+  end if;
+  if v_hold.status = 'expired' and p_kind = 'release' and p_amount is null then
+    insert into credit_movements (user_id, kind, delta, reserved_delta, reference, hold_reference, description)
+      values (v_hold.user_id, 'release', 0, 0, p_reference, p_hold_reference, p_description || ' (reservation had expired)');
+    update credit_holds h set status = 'closed' where h.reference = p_hold_reference;
+    return query select 'applied'::text, 0::bigint;
     return;
   end if;
   if v_hold.status <> 'active' then

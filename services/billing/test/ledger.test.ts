@@ -102,6 +102,11 @@ test('an expired hold is released by the sweeper once', async () => {
   await ledger.hold(user, 6, `other:${user}`, 3600, 'everything else reserved');
   expect(await ledger.settle(`job:${user}`, 'capture', 3, `image:2-${user}`, 'later picture')).toEqual({ status: 'insufficient', amount: 0 });
   expect(await ledger.account(user)).toEqual({ balance: 6, reserved: 6, available: 0 });
+  // Once the job is closed (or deleted), nothing more is taken for it, even from the balance.
+  await ledger.settle(`other:${user}`, 'release', null, `close:other:${user}`, 'other work done');
+  expect((await ledger.settle(`job:${user}`, 'release', null, `close:${user}`, 'job closed')).status).toBe('applied');
+  expect((await ledger.settle(`job:${user}`, 'capture', 3, `image:3-${user}`, 'after the close')).status).toBe('hold_closed');
+  expect(await ledger.account(user)).toEqual({ balance: 6, reserved: 0, available: 6 });
 });
 
 test('movements are append-only', async () => {

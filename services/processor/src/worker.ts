@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { fleetKeys, JobName, QueueName, storageKey, type IORedis, type Logger, type Storage } from '@masterpost/shared';
+import { BillingUnavailableError, fleetKeys, JobName, QueueName, storageKey, type IORedis, type Logger, type Storage } from '@masterpost/shared';
 import type { ImagesRepository } from './adapters/images.repository';
 import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
@@ -22,6 +22,8 @@ import type { ImageSettlement } from './settlement/image-settlement';
  *   nothing fails, nothing is charged; the job waits and the fleet stops calling until the
  *   setting is fixed.
  * - an identical photo's call under way: the job waits a moment and then reuses its output.
+ * - billing not answering: the job waits and tries again, without using an attempt (the
+ *   finalizer too), so a long billing outage delays settlement but never abandons it.
  * - anything else: thrown as is, so BullMQ retries with exponential backoff and jitter; on the
  *   last attempt the image fails and its credits are released.
  */
@@ -51,6 +53,7 @@ export interface WorkerDeps {
 }
 
 const COOL_DOWN_MS = 2_000;
+const BILLING_RETRY_MS = 5_000;
 /** A wrong key, model or result host stays wrong: lifted by a processor started with other settings. */
 const CONFIG_PAUSE_MS = 24 * 3600 * 1000;
 const TWIN_WAIT_MS = 2_000;
@@ -72,7 +75,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
     const context = await deps.repo.load(imageId);
     if (!context) {
       // Deleted while it was being made: nothing to settle, and nothing of it may stay behind.
-      await deps.storage.deletePrefix(storageKey.job(jobId));
+      if (!(await deps.repo.loadJob(jobId))) await deps.storage.deletePrefix(storageKey.job(jobId));
       return;
     }
     await deps.repo.markFailed(imageId, code, message);
@@ -101,6 +104,11 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
           }
           // Back to the delayed set without using an attempt: nothing fails, nothing is charged.
           await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token);
+          throw new DelayedError();
+        }
+        if (error instanceof BillingUnavailableError) {
+          // Billing not answering is no fault of the picture: it waits without using an attempt.
+          await job.moveToDelayed(Date.now() + BILLING_RETRY_MS, token);
           throw new DelayedError();
         }
         if (error instanceof TwinInFlightError) {
@@ -145,9 +153,16 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
 
   const jobs: Worker = new Worker(
     QueueName.Jobs,
-    async (job) => {
+    async (job, token) => {
       if (job.name !== JobName.JobFinalize) throw new UnrecoverableError(`unknown job ${job.name}`);
-      return deps.finalizeHandler.handle(job.data);
+      try {
+        return await deps.finalizeHandler.handle(job.data);
+      } catch (error) {
+        // A job is closed however long billing is away: its settlement waits, it does not give up.
+        if (!(error instanceof BillingUnavailableError)) throw error;
+        await job.moveToDelayed(Date.now() + BILLING_RETRY_MS, token);
+        throw new DelayedError();
+      }
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: 4, maxStalledCount: 5, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
   );

@@ -64,3 +64,15 @@ test('a rate under one call a minute keeps its spacing for as long as it lasts',
   expect(await redis.pttl(fleetKeys(`${prefix}-c`).nextSlot)).toBeGreaterThan(120_000);
   await expect(gate.acquire(AbortSignal.timeout(1_500))).rejects.toThrow('gate wait aborted');
 });
+
+test('a counter written before generations existed (or whose generation Redis evicted) settles each call once', async () => {
+  const guard = new SpendGuard(redis, `${prefix}-d`, { dailyCapMicroUsd: 10 * PRICE, priceMicroUsd: PRICE }, async () => 0);
+  const key = fleetKeys(`${prefix}-d`).spend(utcDay(new Date()));
+  await redis.set(key, String(PRICE), 'PX', 60_000);
+  const paid = await guard.reserve();
+  if (paid.ok) await paid.commit();
+  expect(Number(await redis.get(key))).toBe(2 * PRICE);
+  const refused = await guard.reserve();
+  if (refused.ok) await refused.release();
+  expect(Number(await redis.get(key))).toBe(2 * PRICE);
+});

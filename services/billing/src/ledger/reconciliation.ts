@@ -7,14 +7,15 @@ import type { LedgerStore } from './ledger.repository';
  * the window, each picture's charge against the ledger's capture (delivered and not a reuse:
  * charged exactly once at the job's price; anything else: nothing), what the seller was shown
  * against what the ledger took, each reservation against a live job, and paid AI calls against
- * pictures. Reservations left by a request that died half-way (no live job holds them) are
- * released first: that is a repair, not a difference. Whatever remains is reported.
+ * pictures, and jobs whose pictures all ended but that were never closed. Reservations no job
+ * refers to (a request that died half-way) are released first: that is a repair, not a
+ * difference. Whatever remains is reported.
  *
  * It reads the jobs, images and qwen_calls tables beside the ledger's: one Postgres holds all of
  * them, in both deployments (the Supabase one included).
  */
 export interface Mismatch {
-  kind: 'charge' | 'shown_charge' | 'open_hold' | 'paid_twice' | 'unpaid_call';
+  kind: 'charge' | 'shown_charge' | 'open_hold' | 'stuck_job' | 'paid_twice' | 'unpaid_call';
   subject: string;
   detail: string;
 }
@@ -28,7 +29,7 @@ export interface ReconciliationReport {
 export class Reconciliation {
   constructor(
     private readonly deps: { pool: Pool; ledger: LedgerStore; logger: Logger },
-    private readonly settings: { windowDays: number; orphanGraceSeconds: number } = { windowDays: 30, orphanGraceSeconds: 600 },
+    private readonly settings: { windowDays: number; orphanGraceSeconds: number; stuckJobSeconds?: number } = { windowDays: 30, orphanGraceSeconds: 600 },
   ) {}
 
   async run(): Promise<ReconciliationReport> {
@@ -46,7 +47,7 @@ export class Reconciliation {
       `select h.reference from credit_holds h
         where h.status = 'active' and h.created_at < now() - make_interval(secs => $1)
           and h.reference like 'job:%'
-          and not exists (select 1 from jobs j where j.hold_reference = h.reference and j.finished_at is null)`,
+          and not exists (select 1 from jobs j where j.hold_reference = h.reference)`,
       [this.settings.orphanGraceSeconds],
     );
     const released: string[] = [];
@@ -85,6 +86,20 @@ export class Reconciliation {
     );
     for (const hold of holds.rows) {
       mismatches.push({ kind: 'open_hold', subject: `hold ${hold.reference}`, detail: `still reserves ${hold.remaining} credits for a job that ended (${hold.job_status})` });
+    }
+
+    // Every picture ended a while ago, yet the job was never closed (its finalizer lost): its
+    // delivered pictures may be uncharged and its reservation still held.
+    const stuck = await pool.query<{ id: string; status: string }>(
+      `select j.id, j.status from jobs j
+        where j.finished_at is null and j.status in ('queued', 'processing', 'cancelled')
+          and not exists (select 1 from images i where i.job_id = j.id and i.status in ('pending', 'processing'))
+          and (select max(i.finished_at) from images i where i.job_id = j.id) < now() - make_interval(secs => $1)`,
+      // A finalizer waiting out a billing outage is not stuck yet: half an hour by default.
+      [this.settings.stuckJobSeconds ?? 1800],
+    );
+    for (const job of stuck.rows) {
+      mismatches.push({ kind: 'stuck_job', subject: `job ${job.id}`, detail: `every picture ended, but the job (${job.status}) was never closed and settled` });
     }
 
     const calls = await pool.query<{ id: string; status: string; reused_output: boolean; paid: number }>(

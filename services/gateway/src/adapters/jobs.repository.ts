@@ -51,7 +51,14 @@ export interface ImageRow {
   credits_charged: number;
 }
 
-const IMAGE_COLUMNS = `id, position, filename, upload_key, source_format, status, error_code, error_message, result_key, cutout_key,
+/**
+ * A finished picture counts as delivered (shown done, downloadable, editable) only once its
+ * charge is decided: charged, or free as a reuse. Until then it reads as still processing, so
+ * nothing is handed over that the ledger might yet refuse to charge.
+ */
+const IMAGE_COLUMNS = `id, position, filename, upload_key, source_format,
+  case when status = 'done' and credits_charged = 0 and not reused_output then 'processing' else status end as status,
+  error_code, error_message, result_key, cutout_key,
   output_name, output_format, output_width, output_height, shadow_type, compliance, reused_output, credits_charged`;
 
 export class JobsRepository {

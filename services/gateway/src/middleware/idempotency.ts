@@ -18,7 +18,7 @@ const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 interface StoredRequest {
   state: 'running' | 'done';
-  fingerprint: string;
+  fingerprint?: string;
   status?: number;
   body?: unknown;
 }
@@ -49,7 +49,8 @@ export function idempotent(redis: IORedis, prefix: string, scope: string, option
       if (claimed !== 'OK') {
         const raw = await redis.get(storeKey);
         const stored = raw ? (JSON.parse(raw) as StoredRequest) : null;
-        if (stored && stored.fingerprint !== fingerprint) {
+        // A marker without a fingerprint predates them: it is taken as the same request.
+        if (stored?.fingerprint !== undefined && stored.fingerprint !== fingerprint) {
           next(new AppError(422, ErrorCode.IdempotencyKeyReused, `this Idempotency-Key was first used with a different request to ${req.method} ${req.baseUrl}${req.path} (another body or job); use a new key for a new request`, { field: 'Idempotency-Key' }));
           return;
         }

@@ -135,10 +135,13 @@ export class JobsService {
     if (['uploaded', 'queued', 'processing'].includes(job.status)) released = (await this.cancel(userId, jobId)).released_credits;
     await this.deps.jobs.delete(jobId);
     // Pictures still at the AI will not be delivered (their rows are gone): what the hold still
-    // reserves goes back now, not when it expires.
+    // reserves goes back now, not when it expires. With billing down the files still go, and the
+    // ledger's reconciliation returns the hold no job refers to any more.
     if (job.hold_reference && !job.finished_at) {
-      const rest = await this.deps.billing.release({ holdReference: job.hold_reference, amount: null, reference: ledgerReference.jobClose(job.hold_reference), description: 'Job deleted' });
-      released += rest.amount;
+      const rest = await this.deps.billing
+        .release({ holdReference: job.hold_reference, amount: null, reference: ledgerReference.jobClose(job.hold_reference), description: 'Job deleted' })
+        .catch(() => null);
+      if (rest?.status === 'applied') released += rest.amount;
     }
     await this.deps.storage.deletePrefix(storageKey.job(jobId));
     return { job_id: jobId, deleted: true, released_credits: released };

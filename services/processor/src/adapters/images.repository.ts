@@ -94,7 +94,7 @@ export class ImagesRepository {
     const result = await this.pool.query(
       `update images set status = 'done', qwen_key = $2, cutout_key = $3, result_key = $4, output_name = $5, output_format = $6,
               output_width = $7, output_height = $8, output_bytes = $9, shadow_type = $10, compliance = $11,
-              reused_output = $12, error_code = null, error_message = null, finished_at = now(), updated_at = now()
+              reused_output = reused_output or $12, error_code = null, error_message = null, finished_at = now(), updated_at = now()
         where id = $1 and status in ('pending', 'processing')`,
       [imageId, finished.qwenKey, finished.cutoutKey, finished.resultKey, finished.outputName, finished.outputFormat,
         finished.width, finished.height, finished.bytes, finished.shadowType, JSON.stringify(finished.compliance), finished.reusedOutput],
@@ -112,7 +112,7 @@ export class ImagesRepository {
     const { rows } = await this.pool.query<{ result_key: string | null }>(
       `update images i set status = 'failed', error_code = $2, error_message = $3, result_key = null, credits_charged = 0, updated_at = now()
          from (select id, result_key from images where id = $1 for update) previous
-        where i.id = previous.id and i.status = 'done'
+        where i.id = previous.id and i.status = 'done' and i.credits_charged = 0
         returning previous.result_key`,
       [imageId, code, message],
     );

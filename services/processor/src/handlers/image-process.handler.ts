@@ -47,9 +47,14 @@ export class ImageProcessHandler {
       return { status: 'missing' };
     }
     if (context.jobId !== jobId) return { status: 'missing' };
-    if (context.jobStatus === 'cancelled' || ['done', 'failed', 'cancelled'].includes(context.imageStatus)) {
+    if (['done', 'failed', 'cancelled'].includes(context.imageStatus)) {
+      // Ended, but perhaps not settled (billing did not answer the attempt that ended it): settling is idempotent.
+      await this.deps.settlement.settle(imageId);
       return { status: `skipped:${context.imageStatus}` };
     }
+    // Only a job that holds a reservation is worked on: not a cancelled one, nor one whose
+    // enqueue was undone (its reservation returned) after the queue took it after all.
+    if (context.jobStatus !== 'queued' && context.jobStatus !== 'processing') return { status: `skipped:job_${context.jobStatus}` };
 
     let spec;
     try {

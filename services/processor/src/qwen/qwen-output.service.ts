@@ -50,7 +50,7 @@ export interface QwenOutput {
 
 const NOTHING_CLAIMED = async () => undefined;
 /** A twin claim lapses this long after its holder stops renewing it (a process that died). */
-const TWIN_LEASE_MS = 15_000;
+const TWIN_LEASE_MS = 30_000;
 
 /** An identical photo's call is under way; this image waits for its output. */
 export class TwinInFlightError extends Error {
@@ -81,7 +81,11 @@ export class QwenOutputService {
   async obtain(context: ImageContext): Promise<QwenOutput> {
     const { storage, repo, gate } = this.deps;
     const key = storageKey.qwenOutput(context.jobId, context.imageId);
-    if (await storage.exists(key)) return { key, reused: context.reusedOutput, releaseTwin: NOTHING_CLAIMED };
+    if (await storage.exists(key)) {
+      // Read again: another attempt may have marked it reused since this one loaded the picture.
+      const reused = (await repo.load(context.imageId))?.reusedOutput ?? context.reusedOutput;
+      return { key, reused, releaseTwin: NOTHING_CLAIMED };
+    }
 
     const prompt = this.deps.prompts(context.pipeline);
     const cacheKey = this.cacheKeyOf(context, prompt.version);
@@ -206,18 +210,18 @@ export class QwenOutputService {
           metrics.qwenCalls.inc({ outcome: error.kind });
           if (error.kind === 'throttle') metrics.qwenThrottled.inc();
           const cost = error.possiblyBilled ? this.price : 0;
-          await (error.possiblyBilled ? reservation.commit() : reservation.release());
+          // Recorded before the counter settles: a counter reseeded from Postgres in between still counts it.
           await repo.recordQwenCall({
             imageId: context.imageId, requestId: error.requestId, model: qwen.model, outcome: error.possiblyBilled ? 'timeout' : error.kind,
             httpStatus: error.httpStatus, errorCode: error.code, latencyMs: Date.now() - started, costMicroUsd: cost,
           });
+          await (error.possiblyBilled ? reservation.commit() : reservation.release());
           metrics.qwenSpend.inc(cost);
         } else {
           await reservation.release();
         }
         throw error;
       }
-      await reservation.commit();
       metrics.qwenCalls.inc({ outcome: 'success' });
       metrics.qwenLatency.observe((Date.now() - started) / 1000);
       metrics.qwenSpend.inc(this.price);
@@ -227,6 +231,7 @@ export class QwenOutputService {
         imageId: context.imageId, requestId: result.requestId, model: qwen.model, outcome: 'success', httpStatus: 200, errorCode: null,
         latencyMs: Date.now() - started, costMicroUsd: this.price, resultUrl: result.resultUrl,
       });
+      await reservation.commit();
       return await qwen.download(result.resultUrl);
     } finally {
       stopKeepAlive();
@@ -251,8 +256,11 @@ export class QwenOutputService {
 
 const SHRINK_FACTOR = 0.6;
 
+/** Renewed by its holder, and taken back by it if it lapsed meanwhile (Redis out of reach for a while). */
 const RENEW_TWIN = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not holder then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0 end
 return 0
 `;
 

@@ -21,12 +21,19 @@ end
 return 1
 `;
 
+/** ARGV: price, cap, a new generation for a counter that has none (older code wrote none). */
 const RESERVE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0, ''} end
 local spent = tonumber(redis.call('GET', KEYS[1]))
 if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return {0, spent, ''} end
+local generation = redis.call('GET', KEYS[2])
+if not generation then
+  generation = ARGV[3]
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('SET', KEYS[2], generation, 'PX', ttl) else redis.call('SET', KEYS[2], generation) end
+end
 local total = redis.call('INCRBY', KEYS[1], ARGV[1])
-return {1, total, redis.call('GET', KEYS[2]) or ''}
+return {1, total, generation}
 `;
 
 /** ARGV: price, the reservation's generation, 'billed' or 'unbilled'. */
@@ -78,7 +85,7 @@ export class SpendGuard {
     let answer: [number, number, string];
     do {
       await this.seed(key, generationKey);
-      answer = (await this.redis.eval(RESERVE, 2, key, generationKey, String(this.settings.priceMicroUsd), String(this.settings.dailyCapMicroUsd))) as [number, number, string];
+      answer = (await this.redis.eval(RESERVE, 2, key, generationKey, String(this.settings.priceMicroUsd), String(this.settings.dailyCapMicroUsd), randomUUID())) as [number, number, string];
       // -1: the counter vanished between the seed and the reservation; seed again.
     } while (answer[0] === -1);
     const [ok, spent, generation] = answer;

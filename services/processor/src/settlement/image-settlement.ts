@@ -24,8 +24,12 @@ export class ImageSettlement {
     const settlement = { holdReference: image.holdReference, amount: image.creditsPerImage, reference: ledgerReference.imageSettlement(imageId) };
 
     if (image.imageStatus === 'done' && !image.reusedOutput) {
-      const charge = await billing.capture({ ...settlement, description: `Picture ${image.filename}` });
-      if (charge.amount > 0 && ['applied', 'duplicate', 'from_balance'].includes(charge.status)) {
+      const capture = () => billing.capture({ ...settlement, description: `Picture ${image.filename}` });
+      const charged = (answer: { status: string; amount: number }) => answer.amount > 0 && ['applied', 'duplicate', 'from_balance'].includes(answer.status);
+      let charge = await capture();
+      // Another settler of this picture may have charged it a moment ago: the repeat says so.
+      if (!charged(charge)) charge = await capture();
+      if (charged(charge)) {
         await repo.setCreditsCharged(imageId, charge.amount);
         return 'charged';
       }
