@@ -108,6 +108,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
         }
         if (error instanceof BillingUnavailableError) {
           // Billing not answering is no fault of the picture: it waits without using an attempt.
+          logger.warn({ jobId: job.id, err: error.message }, 'billing did not answer; the picture waits for it');
           await job.moveToDelayed(Date.now() + BILLING_RETRY_MS, token);
           throw new DelayedError();
         }
@@ -160,6 +161,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
       } catch (error) {
         // A job is closed however long billing is away: its settlement waits, it does not give up.
         if (!(error instanceof BillingUnavailableError)) throw error;
+        logger.warn({ jobId: job.id, err: error.message }, 'billing did not answer; the job closes when it does');
         await job.moveToDelayed(Date.now() + BILLING_RETRY_MS, token);
         throw new DelayedError();
       }
