@@ -5,7 +5,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 RUN npm install -g pnpm@10
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json ./
-COPY packages/shared/package.json packages/shared/
+COPY packages/contracts/package.json packages/contracts/
+COPY packages/platform/package.json packages/platform/
 COPY services/gateway/package.json services/gateway/
 COPY services/processor/package.json services/processor/
 COPY services/billing/package.json services/billing/
@@ -16,5 +17,7 @@ COPY packages packages
 COPY services services
 COPY tools tools
 COPY db db
+# The operator commands (provider-check, operator, reconcile) run in a service container too.
+COPY scripts scripts
 ENV NODE_ENV=production
 USER node

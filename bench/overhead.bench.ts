@@ -1,4 +1,4 @@
-import { createPool } from '@masterpost/shared';
+import { createPool } from '@masterpost/platform';
 import { startTestStack } from '../e2e/harness';
 import { distinctPhotos, metricValue, Seller } from '../e2e/seller';
 import { table, writeSection } from './report';

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { resolveRenderSpec, type PipelineId, type RenderSpec } from '@masterpost/shared';
+import { resolveRenderSpec, type PipelineId, type RenderSpec } from '@masterpost/contracts';
 import { productPhoto } from '../e2e/fixtures';
 import { renderFromQwenOutput } from '../services/processor/src/render/render.service';
 import { whitenBackground } from '../tools/dashscope-sim/src/model';

@@ -4,7 +4,7 @@ import { deflateSync } from 'node:zlib';
 import AdmZip from 'adm-zip';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
-import { createPool } from '@masterpost/shared';
+import { createPool } from '@masterpost/platform';
 import { hashPassword } from '../services/gateway/src/services/auth.service';
 import sharp from 'sharp';
 import request from 'supertest';

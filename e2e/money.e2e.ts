@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { createPool, type Pool } from '@masterpost/shared';
+import { createPool, type Pool } from '@masterpost/platform';
 import { cleanUpAfter, runScript, startTestStack, type TestStack } from './harness';
 import { distinctPhotos, eventually, metricValue, Seller } from './seller';
 

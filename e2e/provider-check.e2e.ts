@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createPool, type Pool } from '@masterpost/shared';
+import { createPool, type Pool } from '@masterpost/platform';
 import { dropDatabase, migrate } from '../db/migrate';
 import { nodeArgs, ROOT } from '../scripts/stack';
 import { startSim, type SimServer } from '../tools/dashscope-sim/src/server';

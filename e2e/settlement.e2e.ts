@@ -1,5 +1,6 @@
 import IORedis from 'ioredis';
-import { BillingClient, createLogger, createPool, LocalStorage, Slots, storageKey, type Pool } from '@masterpost/shared';
+import { storageKey } from '@masterpost/contracts';
+import { BillingClient, createLogger, createPool, LocalStorage, Slots, type Pool } from '@masterpost/platform';
 import { ImagesRepository } from '../services/processor/src/adapters/images.repository';
 import request from 'supertest';
 import { ImageProcessHandler } from '../services/processor/src/handlers/image-process.handler';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
 import request from 'supertest';
-import { createPool, type Pool } from '@masterpost/shared';
+import { createPool, type Pool } from '@masterpost/platform';
 import { prepareAsSupabase } from '../tools/supabase-sim/src/roles';
 import { startSupabaseStandIn, type SupabaseStandIn } from '../tools/supabase-sim/src/server';
 import { getBinary } from './fixtures';

@@ -1,4 +1,4 @@
-import { createPool, defaults } from '@masterpost/shared';
+import { createPool, defaults } from '@masterpost/platform';
 import { UsersRepository } from '../services/gateway/src/adapters/users.repository';
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError, checkSupabase, defaults } from '@masterpost/shared';
+import { ConfigError, checkSupabase, defaults } from '@masterpost/platform';
 import { SIM_RESULT_HOST } from '../tools/dashscope-sim/src/server';
 import { loadBillingConfig } from '../services/billing/src/config';
 import { parsePacks } from '../services/billing/src/packs';

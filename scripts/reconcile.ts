@@ -1,4 +1,4 @@
-import { createLogger, createPool, defaults } from '@masterpost/shared';
+import { createLogger, createPool, defaults } from '@masterpost/platform';
 import { LedgerStore } from '../services/billing/src/ledger/ledger.repository';
 import { Reconciliation } from '../services/billing/src/ledger/reconciliation';
 import { PgFunctions } from '../services/billing/src/ledger/sql-functions';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
-import { createPool, LocalStorage, resolveRenderSpec, type PipelineId } from '@masterpost/shared';
+import { resolveRenderSpec, type PipelineId } from '@masterpost/contracts';
+import { createPool, LocalStorage } from '@masterpost/platform';
 import { productPhoto } from '../e2e/fixtures';
 import { renderFromQwenOutput } from '../services/processor/src/render/render.service';
 import { galleryKey } from '../services/gateway/src/routes/gallery.routes';

@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type Stripe from 'stripe';
-import { toErrorResponse, type Logger, type Pack } from '@masterpost/shared';
+import { toErrorResponse } from '@masterpost/contracts';
+import { type Logger, type Pack } from '@masterpost/platform';
 import type { LedgerStore } from './ledger/ledger.repository';
 import { internalRoutes } from './routes/internal.routes';
 import { webhookRoutes } from './routes/webhook.routes';

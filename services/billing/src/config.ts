@@ -1,4 +1,4 @@
-import { defaults, env, parseConfig } from '@masterpost/shared';
+import { defaults, env, parseConfig } from '@masterpost/platform';
 
 export function loadBillingConfig(source: Record<string, string | undefined> = process.env) {
   return parseConfig(

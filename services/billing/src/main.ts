@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit } from '@masterpost/shared';
+import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit } from '@masterpost/platform';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
 import { LedgerStore } from './ledger/ledger.repository';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Pack } from '@masterpost/shared';
+import type { Pack } from '@masterpost/platform';
 
 /**
  * Credit packs: the server's price table is the only source of what a payment buys

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createPool, type Pool } from '@masterpost/shared';
+import { createPool, type Pool } from '@masterpost/platform';
 import { dropDatabase, ensureDatabase, migrate } from '../../../db/migrate';
 import { LedgerStore } from '../src/ledger/ledger.repository';
-import { createSupabaseClient } from '@masterpost/shared';
+import { createSupabaseClient } from '@masterpost/platform';
 import { PgFunctions, SupabaseFunctions } from '../src/ledger/sql-functions';
 import { prepareAsSupabase } from '../../../tools/supabase-sim/src/roles';
 import { startPostgrestStandIn } from '../../../tools/supabase-sim/src/server';

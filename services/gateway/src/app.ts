@@ -1,7 +1,8 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { toErrorResponse, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/shared';
+import { toErrorResponse } from '@masterpost/contracts';
+import { type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
 import type { EditQueue } from './adapters/edit-queue';

@@ -1,4 +1,5 @@
-import { BillingClient, fleetKeys, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/shared';
+import { fleetKeys } from '@masterpost/contracts';
+import { BillingClient, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/platform';
 import { buildGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
 import { JobsRepository } from './adapters/jobs.repository';

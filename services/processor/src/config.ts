@@ -1,4 +1,4 @@
-import { ConfigError, defaults, env, parseConfig } from '@masterpost/shared';
+import { ConfigError, defaults, env, parseConfig } from '@masterpost/platform';
 import { z } from 'zod';
 import { DEFAULT_PROMPTS_FILE } from './qwen/prompts';
 import { DEFAULT_RESULT_HOSTS, hostPatternProblems, parseResolveRules } from './qwen/result-hosts';

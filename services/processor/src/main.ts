@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
-import { BillingClient, JobName, Slots, loadConfigOrExit, QueueName, createLogger, createPool, createRedis, handleShutdown, createStorage, progressChannel } from '@masterpost/shared';
+import { JobName, QueueName, progressChannel } from '@masterpost/contracts';
+import { BillingClient, Slots, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/platform';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
 import { ImageProcessHandler } from './handlers/image-process.handler';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { BillingUnavailableError, fleetKeys, JobName, QueueName, storageKey, type IORedis, type Logger, type Storage } from '@masterpost/shared';
+import { fleetKeys, JobName, QueueName, storageKey } from '@masterpost/contracts';
+import { BillingUnavailableError, type IORedis, type Logger, type Storage } from '@masterpost/platform';
 import type { ImagesRepository } from './adapters/images.repository';
 import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
-import { fleetKeys } from '@masterpost/shared';
+import { fleetKeys } from '@masterpost/contracts';
 import { FleetGate } from '../src/qwen/fleet-gate';
 import { SpendGuard, utcDay } from '../src/qwen/spend-guard';
 

@@ -1,4 +1,4 @@
-import { defaults, env, parseConfig } from '@masterpost/shared';
+import { defaults, env, parseConfig } from '@masterpost/platform';
 import { SIM_RESULT_HOST, startSim } from './server';
 
 /** Runs the stand-in as a process: the local default for DashScope and the server tests call. */

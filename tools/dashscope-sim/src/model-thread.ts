@@ -1,4 +1,4 @@
-import { serveOnThread } from '@masterpost/shared';
+import { serveOnThread } from '@masterpost/platform';
 import { whitenBackground, type ModelOptions } from './model';
 
 /** The stand-in's model on a worker thread, so its HTTP side (and its clock) never waits on pixels. */

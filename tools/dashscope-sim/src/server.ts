@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { DashScopeError, GENERATION_PATH, limits, mimeMatchesFormat, models, type ModelId } from './contract';
 import path from 'node:path';
-import { ThreadPool } from '@masterpost/shared';
+import { ThreadPool } from '@masterpost/platform';
 import type { ModelRequest, ModelResult } from './model-thread';
 
 /**

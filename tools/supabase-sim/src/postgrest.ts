@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Pool } from '@masterpost/shared';
+import type { Pool } from '@masterpost/platform';
 import type { SupabaseApiRole } from './roles';
 
 /**

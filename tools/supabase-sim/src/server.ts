@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Pool } from '@masterpost/shared';
+import type { Pool } from '@masterpost/platform';
 import { postgrestHandler } from './postgrest';
 import { storageApiHandler } from './storage-api';
 

@@ -1,4 +1,4 @@
-import type { HistoryItem, HoldStatus, LedgerState, SettleStatus } from '@masterpost/shared';
+import type { HistoryItem, HoldStatus, LedgerState, SettleStatus } from '@masterpost/platform';
 import type { SqlFunctions } from './sql-functions';
 
 /**

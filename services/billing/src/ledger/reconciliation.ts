@@ -1,5 +1,5 @@
-import type { Logger, Pool } from '@masterpost/shared';
-import { ledgerReference } from '@masterpost/shared';
+import type { Logger, Pool } from '@masterpost/platform';
+import { ledgerReference } from '@masterpost/contracts';
 import type { LedgerStore } from './ledger.repository';
 
 /**

@@ -1,5 +1,5 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { queryWithRetry, type Pool } from '@masterpost/shared';
+import { queryWithRetry, type Pool } from '@masterpost/platform';
 
 /**
  * How billing reaches the ledger's SQL functions (db/migrations): over a Postgres connection,

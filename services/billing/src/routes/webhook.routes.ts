@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type Stripe from 'stripe';
-import { AppError, ErrorCode, type Logger } from '@masterpost/shared';
+import { AppError, ErrorCode } from '@masterpost/contracts';
+import { type Logger } from '@masterpost/platform';
 import type { WebhookService } from '../stripe/webhook.service';
 
 /** Stripe signs the raw bytes: the body must reach `constructEvent` exactly as sent. */

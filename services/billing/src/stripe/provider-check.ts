@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { Pack } from '@masterpost/shared';
+import type { Pack } from '@masterpost/platform';
 
 /**
  * Stripe's part of `npm run provider-check`: the keys have Stripe's shapes, the secret key is

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { Logger, Pack } from '@masterpost/shared';
+import type { Logger, Pack } from '@masterpost/platform';
 import type { LedgerStore } from '../ledger/ledger.repository';
 
 /**

@@ -1,5 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
-import { jobCatalog, JobName, type IORedis } from '@masterpost/shared';
+import { jobCatalog, JobName } from '@masterpost/contracts';
+import { type IORedis } from '@masterpost/platform';
 
 /**
  * The editor's requests go to the processors like all picture work, and the gateway waits for

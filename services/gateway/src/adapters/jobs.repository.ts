@@ -1,4 +1,5 @@
-import { withTransaction, type JobSettings, type PipelineId, type Pool } from '@masterpost/shared';
+import { type JobSettings, type PipelineId } from '@masterpost/contracts';
+import { withTransaction, type Pool } from '@masterpost/platform';
 
 export interface NewImage {
   id: string;

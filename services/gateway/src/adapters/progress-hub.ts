@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { jobIdOfProgressChannel, progressChannel, type IORedis } from '@masterpost/shared';
+import { jobIdOfProgressChannel, progressChannel } from '@masterpost/contracts';
+import { type IORedis } from '@masterpost/platform';
 
 /**
  * One Redis subscription per gateway process for every progress stream it serves: the

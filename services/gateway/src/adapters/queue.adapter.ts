@@ -1,5 +1,6 @@
 import { FlowProducer, Queue } from 'bullmq';
-import { bullJobId, jobCatalog, JobName, QueueName, type IORedis } from '@masterpost/shared';
+import { bullJobId, jobCatalog, JobName, QueueName } from '@masterpost/contracts';
+import { type IORedis } from '@masterpost/platform';
 
 export interface QueueSettings {
   /** Tries of a picture after a transient failure, and the first backoff delay. */

@@ -1,4 +1,4 @@
-import type { Pool } from '@masterpost/shared';
+import type { Pool } from '@masterpost/platform';
 
 export interface UserRow {
   id: string;

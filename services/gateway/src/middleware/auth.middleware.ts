@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, ErrorCode } from '@masterpost/shared';
+import { AppError, ErrorCode } from '@masterpost/contracts';
 import type { TokenClaims, TokenService } from '../services/auth.service';
 
 declare global {

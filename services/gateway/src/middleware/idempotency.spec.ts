@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import IORedis from 'ioredis';
 import request from 'supertest';
-import { toErrorResponse } from '@masterpost/shared';
+import { toErrorResponse } from '@masterpost/contracts';
 import { idempotent } from './idempotency';
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { AppError, ErrorCode, type IORedis } from '@masterpost/shared';
+import { AppError, ErrorCode } from '@masterpost/contracts';
+import { type IORedis } from '@masterpost/platform';
 import { currentUser } from './auth.middleware';
 
 /**

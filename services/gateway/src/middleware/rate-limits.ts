@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { AppError, type IORedis } from '@masterpost/shared';
+import { AppError } from '@masterpost/contracts';
+import { type IORedis } from '@masterpost/platform';
 import { currentUser } from './auth.middleware';
 
 /**

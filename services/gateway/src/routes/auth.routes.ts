@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, ledgerReference, parseInput, type BillingClient } from '@masterpost/shared';
+import { AppError, ErrorCode, ledgerReference, parseInput } from '@masterpost/contracts';
+import { type BillingClient } from '@masterpost/platform';
 import type { UsersRepository } from '../adapters/users.repository';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import { decoyPasswordHash, hashPassword, verifyPassword, type TokenService } from '../services/auth.service';

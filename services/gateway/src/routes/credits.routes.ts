@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, parseInput, type BillingClient } from '@masterpost/shared';
+import { AppError, ErrorCode, parseInput } from '@masterpost/contracts';
+import { type BillingClient } from '@masterpost/platform';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 
 const historyQuery = z.object({

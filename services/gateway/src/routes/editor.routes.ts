@@ -3,7 +3,8 @@ import { type NextFunction, type Request, type RequestHandler, type Response, Ro
 import multer from 'multer';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { AppError, ErrorCode, parseInput, storageKey, type Storage } from '@masterpost/shared';
+import { AppError, ErrorCode, parseInput, storageKey } from '@masterpost/contracts';
+import { type Storage } from '@masterpost/platform';
 import type { EditQueue } from '../adapters/edit-queue';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';

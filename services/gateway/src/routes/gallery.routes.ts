@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, parseInput, type Pool, type Storage } from '@masterpost/shared';
+import { AppError, ErrorCode, parseInput } from '@masterpost/contracts';
+import { type Pool, type Storage } from '@masterpost/platform';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import { currentUser, requireOperator, type requireUser } from '../middleware/auth.middleware';
 import { CONTENT_TYPES, EXTENSIONS, UUID } from './media';

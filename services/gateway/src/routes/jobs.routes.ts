@@ -1,5 +1,6 @@
 import { type RequestHandler, Router, type Request, type Response } from 'express';
-import { AppError, ErrorCode, storageKey, type Storage } from '@masterpost/shared';
+import { AppError, ErrorCode, storageKey } from '@masterpost/contracts';
+import { type Storage } from '@masterpost/platform';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import type { ProgressHub } from '../adapters/progress-hub';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type RequestHandler, Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import { AppError, ErrorCode, creditsFor, maxAffordableImages, type BillingClient } from '@masterpost/shared';
+import { AppError, ErrorCode, creditsFor, maxAffordableImages } from '@masterpost/contracts';
+import { type BillingClient } from '@masterpost/platform';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { IntakeService } from '../services/intake.service';
 

@@ -1,6 +1,6 @@
 import archiver from 'archiver';
 import type { Writable } from 'node:stream';
-import type { Storage } from '@masterpost/shared';
+import type { Storage } from '@masterpost/platform';
 import type { ImageRow } from '../adapters/jobs.repository';
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, readFile, rm } from 'node:fs/promises';
-import { AppError, ErrorCode, storageKey, type Storage } from '@masterpost/shared';
+import { AppError, ErrorCode, storageKey } from '@masterpost/contracts';
+import { type Storage } from '@masterpost/platform';
 import type { JobsRepository, NewImage } from '../adapters/jobs.repository';
 import { verifyImage } from './image-verify';
 import { displayName, readZip, UnsafeArchiveError, type ZipLimits } from './zip-extract';

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  AppError, BillingRequestError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, storageKey,
-  jobSettingsSchema, type BillingClient, type JobSettings, type Storage,
-} from '@masterpost/shared';
+import { AppError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, storageKey, jobSettingsSchema, type JobSettings } from '@masterpost/contracts';
+import { BillingRequestError, type BillingClient, type Storage } from '@masterpost/platform';
 import { TERMINAL_JOB_STATUSES, type ImageRow, type JobRow, type JobsRepository } from '../adapters/jobs.repository';
 import type { QueueAdapter } from '../adapters/queue.adapter';
 import { checkSettings } from './settings';

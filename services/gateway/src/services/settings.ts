@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, resolveRenderSpec, SettingsError, type PipelineId } from '@masterpost/shared';
+import { AppError, ErrorCode, resolveRenderSpec, SettingsError, type PipelineId } from '@masterpost/contracts';
 
 /** Settings checked against a preset, or 400 `invalid_settings` naming the field (`settings.shadow.opacity`). */
 export function checkSettings(pipeline: PipelineId, settings: unknown): void {

@@ -1,4 +1,5 @@
-import type { JobSettings, PipelineId, Pool } from '@masterpost/shared';
+import type { JobSettings, PipelineId } from '@masterpost/contracts';
+import type { Pool } from '@masterpost/platform';
 
 /** The processor's reads and writes of jobs and images. Every write is conditional on state,
  * so a retried or duplicated job can never move an image backwards (done -> processing). */

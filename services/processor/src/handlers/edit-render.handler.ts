@@ -1,7 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
-import {
-  editRenderPayload, formatExtension, mergeSettings, resolveRenderSpec, SettingsError, storageKey, type Logger, type Storage,
-} from '@masterpost/shared';
+import { editRenderPayload, formatExtension, mergeSettings, resolveRenderSpec, SettingsError, storageKey } from '@masterpost/contracts';
+import { type Logger, type Storage } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 import type { Renderer } from '../render/render-pool';
 import { NoProductFoundError } from '../render/render.service';

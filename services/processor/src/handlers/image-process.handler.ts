@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { UnrecoverableError } from 'bullmq';
-import {
-  formatExtension, imageProcessPayload, resolveRenderSpec, SettingsError, storageKey, type Logger, type RenderSpec, type Storage,
-} from '@masterpost/shared';
+import { formatExtension, imageProcessPayload, resolveRenderSpec, SettingsError, storageKey, type RenderSpec } from '@masterpost/contracts';
+import { type Logger, type Storage } from '@masterpost/platform';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import type { ProcessorMetrics } from '../metrics';
 import { PermanentImageError } from '../image-errors';

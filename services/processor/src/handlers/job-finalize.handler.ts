@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
-import { jobFinalizePayload, ledgerReference, type BillingClient, type Logger } from '@masterpost/shared';
+import { jobFinalizePayload, ledgerReference } from '@masterpost/contracts';
+import { type BillingClient, type Logger } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 import type { ImageSettlement } from '../settlement/image-settlement';
 

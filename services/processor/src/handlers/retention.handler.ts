@@ -1,4 +1,5 @@
-import { storageKey, type Logger, type Pool, type Storage } from '@masterpost/shared';
+import { storageKey } from '@masterpost/contracts';
+import { type Logger, type Pool, type Storage } from '@masterpost/platform';
 
 /**
  * Privacy by default: a job's uploads, Qwen outputs, cut-outs and results are deleted once

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { fleetKeys, type IORedis } from '@masterpost/shared';
+import { fleetKeys } from '@masterpost/contracts';
+import { type IORedis } from '@masterpost/platform';
 
 /**
  * One gate in Redis for every processor process, passed right before each call to DashScope:

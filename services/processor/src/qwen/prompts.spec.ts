@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, pipelineIds } from '@masterpost/shared';
+import { pipelineIds } from '@masterpost/contracts';
+import { ConfigError } from '@masterpost/platform';
 import { DEFAULT_PROMPTS_FILE, loadPrompts } from './prompts';
 
 function withFile(patch: (book: Record<string, unknown>) => void): string {

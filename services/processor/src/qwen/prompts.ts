@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, pipelineIds, type PipelineId } from '@masterpost/shared';
+import { pipelineIds, type PipelineId } from '@masterpost/contracts';
+import { ConfigError } from '@masterpost/platform';
 import { z } from 'zod';
 
 /**

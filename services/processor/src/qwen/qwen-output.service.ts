@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { fleetKeys, storageKey, type IORedis, type Logger, type Slots, type Storage } from '@masterpost/shared';
+import { fleetKeys, storageKey } from '@masterpost/contracts';
+import { type IORedis, type Logger, type Slots, type Storage } from '@masterpost/platform';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import { PermanentImageError } from '../image-errors';
 import type { ProcessorMetrics } from '../metrics';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { fleetKeys, type IORedis } from '@masterpost/shared';
+import { fleetKeys } from '@masterpost/contracts';
+import { type IORedis } from '@masterpost/platform';
 
 /**
  * The daily spend cap, shared by the fleet. Each call reserves its price in a Redis counter for

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { RenderSpec } from '@masterpost/shared';
+import type { RenderSpec } from '@masterpost/contracts';
 import { productLimits } from './layout';
 import type { Box } from './mask';
 

@@ -1,4 +1,4 @@
-import type { ConcreteShadowType, RenderSpec } from '@masterpost/shared';
+import type { ConcreteShadowType, RenderSpec } from '@masterpost/contracts';
 import type { Box } from './mask';
 import { shadowReach, REFLECTION_GAP } from './shadows';
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { resolveRenderSpec } from '@masterpost/shared';
+import { resolveRenderSpec } from '@masterpost/contracts';
 import { isBlueProduct, luminance, pixelsOf, qwenLike, sellerPhoto, type Pixels } from './pixel-fixtures';
 import { extractProduct, renderFromCutout } from './render.service';
 

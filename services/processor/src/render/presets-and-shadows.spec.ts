@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { resolveRenderSpec, type JobSettings, type PipelineId } from '@masterpost/shared';
+import { resolveRenderSpec, type JobSettings, type PipelineId } from '@masterpost/contracts';
 import { isBlueProduct, isWhite, luminance, pixelsOf, qwenLike, type Pixels } from './pixel-fixtures';
 import { renderFromQwenOutput } from './render.service';
 import { shadowReach } from './shadows';

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { ThreadPool, type RenderSpec } from '@masterpost/shared';
+import { type RenderSpec } from '@masterpost/contracts';
+import { ThreadPool } from '@masterpost/platform';
 import type { RenderRequest, RenderResult } from './render-thread';
 import { NoProductFoundError, type RenderedPicture } from './render.service';
 

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { serveOnThread, type RenderSpec } from '@masterpost/shared';
+import { type RenderSpec } from '@masterpost/contracts';
+import { serveOnThread } from '@masterpost/platform';
 import { cutoutFromPng, cutoutToPng, extractProduct, extractWithMask, renderFromCutout, type RenderedPicture } from './render.service';
 
 /**

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { resolveRenderSpec } from '@masterpost/shared';
+import { resolveRenderSpec } from '@masterpost/contracts';
 import { renderFromQwenOutput } from './render.service';
 
 /** Pixel checks on a small generated "Qwen output": a blue box on near-white noise. */

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { ConcreteShadowType, OutputFormat, RenderSpec } from '@masterpost/shared';
+import type { ConcreteShadowType, OutputFormat, RenderSpec } from '@masterpost/contracts';
 import { checkCompliance, type ComplianceReport } from './compliance';
 import { canvasMargin, placeProduct, productLimits } from './layout';
 import { productMask, type Box } from './mask';

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { ConcreteShadowType, ShadowSpec } from '@masterpost/shared';
+import type { ConcreteShadowType, ShadowSpec } from '@masterpost/contracts';
 import type { Box } from './mask';
 
 /**

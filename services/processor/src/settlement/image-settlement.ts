@@ -1,4 +1,5 @@
-import { ledgerReference, storageKey, type BillingClient, type Logger, type Storage } from '@masterpost/shared';
+import { ledgerReference, storageKey } from '@masterpost/contracts';
+import { type BillingClient, type Logger, type Storage } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 
 /**

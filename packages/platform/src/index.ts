@@ -1,16 +1,15 @@
-export * from './errors';
+/**
+ * What the services run on: configuration parsing, logging, PostgreSQL, Redis, storage (a local
+ * folder or a Supabase bucket), the billing client, worker threads, shutdown. Contracts live in
+ * @masterpost/contracts.
+ */
 export * from './config';
-export * from './money';
-export * from './jobs';
-export * from './presets';
 export * from './logger';
 export * from './postgres';
 export * from './redis';
 export * from './storage';
 export * from './billing-client';
 export * from './shutdown';
-export * from './validation';
-export * from './fleet-keys';
 export * from './thread-pool';
 export * from './slots';
 export * from './supabase';

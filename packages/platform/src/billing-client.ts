@@ -1,5 +1,5 @@
-import type { CreditBalance } from './money';
-import { isErrorBody } from './errors';
+import type { CreditBalance } from '@masterpost/contracts';
+import { isErrorBody } from '@masterpost/contracts';
 
 /**
  * The billing service's internal API, as its callers see it. The gateway and the processor

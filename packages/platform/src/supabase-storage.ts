@@ -4,7 +4,8 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { assertSafeKey, LocalStorage, type Storage } from './storage';
+import { assertSafeKey } from '@masterpost/contracts';
+import { LocalStorage, type Storage } from './storage';
 import { createSupabaseClient } from './supabase';
 
 /**
