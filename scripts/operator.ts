@@ -1,5 +1,6 @@
 import { createPool, defaults } from '@masterpost/platform';
 import { UsersRepository } from '../services/gateway/src/adapters/users.repository';
+import { runCommand } from './command';
 
 /**
  * `npm run operator -- grant EMAIL` (or `revoke EMAIL`, or `list`): who may open Bull Board and
@@ -30,10 +31,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error((error as Error).message);
-    process.exit(1);
-  },
-);
+runCommand(main);

@@ -2,6 +2,7 @@ import { createLogger, createPool, defaults } from '@masterpost/platform';
 import { LedgerStore } from '../services/billing/src/ledger/ledger.repository';
 import { Reconciliation } from '../services/billing/src/ledger/reconciliation';
 import { PgFunctions } from '../services/billing/src/ledger/sql-functions';
+import { runCommand } from './command';
 
 /**
  * `npm run reconcile [-- --window-days N] [-- --orphan-grace-seconds N]`: the ledger checked
@@ -35,10 +36,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error((error as Error).message);
-    process.exit(1);
-  },
-);
+runCommand(main);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { resolveRenderSpec, type PipelineId } from '@masterpost/contracts';
 import { createPool, LocalStorage } from '@masterpost/platform';
-import { productPhoto } from '../e2e/fixtures';
+import { productPhoto } from './product-photo';
 import { renderFromQwenOutput } from '../services/processor/src/render/render.service';
 import { galleryKey } from '../services/gateway/src/routes/gallery.routes';
 import { whitenBackground } from '../tools/dashscope-sim/src/model';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { resolveRenderSpec, type PipelineId } from '@masterpost/contracts';
-import { productPhoto } from '../e2e/fixtures';
+import { productPhoto } from './product-photo';
 import { renderFromQwenOutput } from '../services/processor/src/render/render.service';
 import { whitenBackground } from '../tools/dashscope-sim/src/model';
 

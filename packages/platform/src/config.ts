@@ -62,6 +62,8 @@ export const env = {
           .map((item) => item.trim())
           .filter((item) => item.length > 0),
       ),
+  /** pino's levels: a typo is named at start instead of failing inside the logger. */
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   url: (fallback?: string) => (fallback === undefined ? z.url() : z.url().default(fallback)),
   /** A shared secret: no default, at least `minBytes` long (HS256 wants a key as long as its hash). */
   secret: (minBytes = 32) =>

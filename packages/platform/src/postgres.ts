@@ -1,11 +1,12 @@
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { logConnectionErrors, type Logger } from './logger';
 
 export type { Pool, PoolClient };
 
-export function createPool(connectionString: string, options: Partial<PoolConfig> = {}): Pool {
+export function createPool(connectionString: string, options: Partial<PoolConfig> = {}, logger?: Logger): Pool {
   const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: 5000, ...options });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+  pool.on('error', logger ? logConnectionErrors(logger, 'postgres pool') : () => undefined);
   return pool;
 }
 

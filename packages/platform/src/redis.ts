@@ -1,4 +1,5 @@
 import IORedis, { type RedisOptions } from 'ioredis';
+import { logConnectionErrors, type Logger } from './logger';
 
 /**
  * Redis connections by role (BullMQ's production guide): producers fail fast so the gateway can
@@ -21,10 +22,10 @@ export function redisOptions(role: RedisRole): RedisOptions {
   }
 }
 
-export function createRedis(url: string, role: RedisRole): IORedis {
+export function createRedis(url: string, role: RedisRole, logger?: Logger): IORedis {
   const redis = new IORedis(url, redisOptions(role));
   // Without a listener ioredis prints every reconnect attempt as an unhandled error event.
-  redis.on('error', () => undefined);
+  redis.on('error', logger ? logConnectionErrors(logger, `redis (${role})`) : () => undefined);
   return redis;
 }
 

@@ -1,9 +1,11 @@
 import { defaults, env, parseConfig } from '@masterpost/platform';
+import { packsProblem } from './packs';
 
 export function loadBillingConfig(source: Record<string, string | undefined> = process.env) {
   return parseConfig(
     'billing',
     {
+      LOG_LEVEL: env.logLevel(),
       PORT: env.port(defaults.billingPort),
       DATABASE_URL: env.string(defaults.databaseUrl),
       /** Callers (gateway, processor) present this as a bearer token on /internal routes. */
@@ -12,7 +14,11 @@ export function loadBillingConfig(source: Record<string, string | undefined> = p
       STRIPE_WEBHOOK_SECRET: env.optionalString(),
       STRIPE_API_BASE: env.optionalString(),
       PUBLIC_URL: env.url('http://localhost:8080'),
-      CREDIT_PACKS: env.optionalString(),
+      // JSON of packs replacing the defaults (packs.ts); checked here so a bad one stops the start, named.
+      CREDIT_PACKS: env.optionalString().superRefine((raw, context) => {
+        const problem = packsProblem(raw);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
       HOLD_SWEEP_INTERVAL_MS: env.int(60_000, 100),
       // The books checked against the jobs (ledger/reconciliation.ts): how often, over how many
       // days of finished jobs, and how old a reservation no job holds must be before it is returned.

@@ -11,7 +11,7 @@ import { createStripeClient } from './stripe/checkout.service';
 async function main(): Promise<void> {
   const logger = createLogger('billing');
   const config = loadConfigOrExit(loadBillingConfig, (message) => logger.fatal(message));
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, {}, logger);
   // On Supabase the same SQL functions are called through PostgREST with the service role key.
   const supabase = config.SUPABASE_URL ? createSupabaseClient(config.SUPABASE_URL, config.SUPABASE_SERVICE_ROLE_KEY ?? '') : null;
   const ledger = new LedgerStore(supabase ? new SupabaseFunctions(supabase) : new PgFunctions(pool));

@@ -19,9 +19,23 @@ const packSchema = z.strictObject({
   currency: z.string().regex(/^[a-z]{3}$/),
 });
 
+/** The packs, or why CREDIT_PACKS cannot be used (not JSON, or the field that is wrong). */
+export function packsProblem(raw: string | undefined): string | null {
+  if (!raw) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return `is not JSON (${(error as Error).message})`;
+  }
+  const parsed = z.array(packSchema).min(1).safeParse(json);
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  return `${issue?.path.length ? `[${issue.path.join('].')}: ` : ''}${issue?.message ?? 'invalid'}`;
+}
+
 export function parsePacks(raw: string | undefined): Pack[] {
-  if (!raw) return defaultPacks;
-  const parsed = z.array(packSchema).min(1).safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`CREDIT_PACKS: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  return parsed.data;
+  const problem = packsProblem(raw);
+  if (problem) throw new Error(`CREDIT_PACKS ${problem}`);
+  return raw ? z.array(packSchema).parse(JSON.parse(raw)) : defaultPacks;
 }

@@ -4,6 +4,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
   return parseConfig(
     'gateway',
     {
+      LOG_LEVEL: env.logLevel(),
       PORT: env.port(defaults.gatewayPort),
       DATABASE_URL: env.string(defaults.databaseUrl),
       REDIS_URL: env.string(defaults.redisUrl),
@@ -45,7 +46,6 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       RATE_LIMIT_UPLOADS_PER_MINUTE: env.int(30, 1),
       RATE_LIMIT_PROCESS_PER_MINUTE: env.int(60, 1),
       RATE_LIMIT_EDITS_PER_MINUTE: env.int(60, 1),
-      PUBLIC_URL: env.url('http://localhost:8080'),
     },
     source,
   );

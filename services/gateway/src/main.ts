@@ -13,9 +13,9 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway');
   const config = loadConfigOrExit(loadGatewayConfig, (message) => logger.fatal(message));
   if (process.env.ADMIN_EMAILS) logger.warn('ADMIN_EMAILS no longer makes anyone an operator: grant accounts with `npm run operator -- grant EMAIL`');
-  const pool = createPool(config.DATABASE_URL);
-  const producer = createRedis(config.REDIS_URL, 'producer');
-  const subscriber = createRedis(config.REDIS_URL, 'subscriber');
+  const pool = createPool(config.DATABASE_URL, {}, logger);
+  const producer = createRedis(config.REDIS_URL, 'producer', logger);
+  const subscriber = createRedis(config.REDIS_URL, 'subscriber', logger);
   // The producer connection fails fast instead of queueing commands, so nothing may use it before
   // it is connected: the rate limiters load their script into Redis as they are built.
   if (producer.status !== 'ready') {
@@ -26,8 +26,8 @@ async function main(): Promise<void> {
     attempts: config.IMAGE_ATTEMPTS,
     delayMs: config.IMAGE_RETRY_DELAY_MS,
     keepFinishedSeconds: config.FINISHED_JOBS_KEEP_SECONDS,
-  });
-  const edits = new EditQueue(producer, createRedis(config.REDIS_URL, 'subscriber'), config.QUEUE_PREFIX);
+  }, logger);
+  const edits = new EditQueue(producer, createRedis(config.REDIS_URL, 'subscriber', logger), config.QUEUE_PREFIX, logger);
   const hub = new ProgressHub(subscriber, config.QUEUE_PREFIX);
   await hub.start();
   const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);

@@ -15,6 +15,7 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
   const config = parseConfig(
     'processor',
     {
+      LOG_LEVEL: env.logLevel(),
       PORT: env.port(defaults.processorPort),
       DATABASE_URL: env.string(defaults.databaseUrl),
       REDIS_URL: env.string(defaults.redisUrl),
@@ -58,7 +59,6 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       WORKER_CONCURRENCY: env.int(4, 1, 64),
       // Worker threads that render pictures (the CPU-heavy step); about one per core.
       RENDER_THREADS: env.int(2, 1, 64),
-      CREDITS_PER_IMAGE: env.int(3, 1),
       // Uploads and results are deleted this long after their job was created (7 days).
       RETENTION_SECONDS: env.int(7 * 24 * 3600, 1),
       RETENTION_SWEEP_EVERY_MS: env.int(3600_000, 500),

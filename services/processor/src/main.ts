@@ -2,7 +2,7 @@ import http from 'node:http';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { JobName, QueueName, progressChannel } from '@masterpost/contracts';
-import { BillingClient, Slots, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/platform';
+import { BillingClient, Slots, loadConfigOrExit, logConnectionErrors, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/platform';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig } from './config';
 import { ImageProcessHandler } from './handlers/image-process.handler';
@@ -13,7 +13,7 @@ import { createProcessorMetrics } from './metrics';
 import { FleetGate } from './qwen/fleet-gate';
 import { loadPrompts } from './qwen/prompts';
 import { QwenOutputService } from './qwen/qwen-output.service';
-import { QwenClient } from './qwen/qwen.client';
+import { createQwenClient } from './qwen/qwen.client';
 import { SpendGuard } from './qwen/spend-guard';
 import { createRenderPool } from './render/render-pool';
 import { ImageSettlement } from './settlement/image-settlement';
@@ -28,22 +28,14 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(loadProcessorConfig, (message) => logger.fatal(message));
   if (config.usingStandIn) logger.warn({ baseUrl: config.DASHSCOPE_BASE_URL }, 'DASHSCOPE_API_KEY is not set: calling the local stand-in');
 
-  const pool = createPool(config.DATABASE_URL);
-  const workerRedis = createRedis(config.REDIS_URL, 'worker');
-  const commandRedis = createRedis(config.REDIS_URL, 'subscriber');
+  const pool = createPool(config.DATABASE_URL, {}, logger);
+  const workerRedis = createRedis(config.REDIS_URL, 'worker', logger);
+  const commandRedis = createRedis(config.REDIS_URL, 'subscriber', logger);
   const storage = createStorage(config);
   const repo = new ImagesRepository(pool);
   const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);
   const metrics = createProcessorMetrics();
-  const qwen = new QwenClient({
-    baseUrl: config.DASHSCOPE_BASE_URL,
-    apiKey: config.DASHSCOPE_API_KEY,
-    model: config.QWEN_MODEL,
-    timeoutMs: config.QWEN_TIMEOUT_MS,
-    resultHosts: config.QWEN_RESULT_HOSTS,
-    resultResolve: config.QWEN_RESULT_RESOLVE,
-    maxResultBytes: config.QWEN_RESULT_MAX_BYTES,
-  });
+  const qwen = createQwenClient(config);
   const gate = new FleetGate(commandRedis, config.QUEUE_PREFIX, {
     maxPerSecond: config.QWEN_MAX_PER_SECOND,
     maxInFlight: config.QWEN_MAX_IN_FLIGHT,
@@ -107,6 +99,7 @@ async function main(): Promise<void> {
 
   // One schedule for the whole fleet: every processor upserts the same scheduler id.
   const maintenanceQueue = new Queue(QueueName.Maintenance, { connection: commandRedis, prefix: config.QUEUE_PREFIX });
+  maintenanceQueue.on('error', logConnectionErrors(logger, 'maintenance queue'));
   await maintenanceQueue.upsertJobScheduler(
     'retention',
     { every: config.RETENTION_SWEEP_EVERY_MS },

@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { jobCatalog, JobName } from '@masterpost/contracts';
-import { type IORedis } from '@masterpost/platform';
+import { logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
 
 /**
  * The editor's requests go to the processors like all picture work, and the gateway waits for
@@ -10,12 +10,12 @@ export class EditQueue {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
 
-  constructor(producer: IORedis, eventsConnection: IORedis, prefix: string) {
+  constructor(producer: IORedis, eventsConnection: IORedis, prefix: string, logger: Logger) {
     const edit = jobCatalog[JobName.EditRender];
     this.queue = new Queue(edit.queue, { connection: producer, prefix });
     this.events = new QueueEvents(edit.queue, { connection: eventsConnection, prefix });
-    this.queue.on('error', () => undefined);
-    this.events.on('error', () => undefined);
+    this.queue.on('error', logConnectionErrors(logger, 'edits queue'));
+    this.events.on('error', logConnectionErrors(logger, 'edits queue events'));
   }
 
   /** Resolves with the processor's answer; rejects with its error message or on timeout. */

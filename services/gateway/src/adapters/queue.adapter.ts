@@ -1,6 +1,6 @@
 import { FlowProducer, Queue } from 'bullmq';
 import { bullJobId, jobCatalog, JobName, QueueName } from '@masterpost/contracts';
-import { type IORedis } from '@masterpost/platform';
+import { logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
 
 export interface QueueSettings {
   /** Tries of a picture after a transient failure, and the first backoff delay. */
@@ -24,14 +24,17 @@ export class QueueAdapter {
     connection: IORedis,
     readonly prefix: string,
     private readonly settings: QueueSettings = { attempts: 6, delayMs: 2000, keepFinishedSeconds: 3600 },
+    logger?: Logger,
   ) {
     this.flows = new FlowProducer({ connection, prefix });
     this.images = new Queue(QueueName.Images, { connection, prefix });
     this.jobs = new Queue(QueueName.Jobs, { connection, prefix });
-    // Errors surface on the calls that fail; the listeners keep them from crashing the process.
-    this.flows.on('error', () => undefined);
-    this.images.on('error', () => undefined);
-    this.jobs.on('error', () => undefined);
+    // Errors also surface on the calls that fail; the listeners keep them from crashing the
+    // process, and log them (once per message a while, not at every reconnect).
+    const log = (what: string) => (logger ? logConnectionErrors(logger, what) : () => undefined);
+    this.flows.on('error', log('flow producer'));
+    this.images.on('error', log('images queue'));
+    this.jobs.on('error', log('jobs queue'));
   }
 
   async enqueueJob(jobId: string, imageIds: string[], attemptNonce: string): Promise<void> {

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { ProcessorConfig } from '../config';
-import { QwenClient } from './qwen.client';
+import { createQwenClient } from './qwen.client';
 import { QwenError } from './qwen.errors';
 import { requestedOutputSize } from './qwen-output.service';
 
@@ -63,15 +63,7 @@ function explain(error: unknown, config: ProcessorConfig, region: string): strin
 
 export async function checkDashScope(config: ProcessorConfig): Promise<CheckReport> {
   const region = regionOf(config.DASHSCOPE_BASE_URL);
-  const qwen = new QwenClient({
-    baseUrl: config.DASHSCOPE_BASE_URL,
-    apiKey: config.DASHSCOPE_API_KEY,
-    model: config.QWEN_MODEL,
-    timeoutMs: config.QWEN_TIMEOUT_MS,
-    resultHosts: config.QWEN_RESULT_HOSTS,
-    resultResolve: config.QWEN_RESULT_RESOLVE,
-    maxResultBytes: config.QWEN_RESULT_MAX_BYTES,
-  });
+  const qwen = createQwenClient(config);
   const prices = JSON.parse(config.QWEN_PRICES_MICRO_USD) as Record<string, number>;
   const price = prices[config.QWEN_MODEL];
   const setting = [

@@ -39,6 +39,22 @@ export interface QwenClientOptions {
   maxResultBytes: number;
 }
 
+/** The client a processor (and the deploy check) builds from its settings. */
+export function createQwenClient(config: {
+  DASHSCOPE_BASE_URL: string; DASHSCOPE_API_KEY: string; QWEN_MODEL: QwenModel; QWEN_TIMEOUT_MS: number;
+  QWEN_RESULT_HOSTS: string[]; QWEN_RESULT_RESOLVE: Map<string, ResolveRule>; QWEN_RESULT_MAX_BYTES: number;
+}): QwenClient {
+  return new QwenClient({
+    baseUrl: config.DASHSCOPE_BASE_URL,
+    apiKey: config.DASHSCOPE_API_KEY,
+    model: config.QWEN_MODEL,
+    timeoutMs: config.QWEN_TIMEOUT_MS,
+    resultHosts: config.QWEN_RESULT_HOSTS,
+    resultResolve: config.QWEN_RESULT_RESOLVE,
+    maxResultBytes: config.QWEN_RESULT_MAX_BYTES,
+  });
+}
+
 const TAKES_SIZE: Record<QwenModel, boolean> = {
   'qwen-image-edit': false,
   'qwen-image-edit-plus': true,
