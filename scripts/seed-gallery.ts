@@ -4,7 +4,8 @@ import { resolveRenderSpec, type PipelineId } from '@masterpost/contracts';
 import { createPool, LocalStorage } from '@masterpost/platform';
 import { productPhoto } from './product-photo';
 import { renderFromQwenOutput } from '../services/processor/src/render/render.service';
-import { galleryKey } from '../services/gateway/src/routes/gallery.routes';
+import { GalleryRepository } from '../services/gateway/src/adapters/gallery.repository';
+import { galleryKey } from '../services/gateway/src/services/gallery.service';
 import { whitenBackground } from '../tools/dashscope-sim/src/model';
 
 /**
@@ -21,8 +22,8 @@ const EXAMPLES: Array<{ title: string; description: string; pipeline: PipelineId
 export async function seedGallery(databaseUrl: string, storageDir: string): Promise<number> {
   const pool = createPool(databaseUrl);
   try {
-    const { rows } = await pool.query<{ count: number }>('select count(*)::int as count from gallery_items');
-    if ((rows[0]?.count ?? 0) > 0) return 0;
+    const gallery = new GalleryRepository(pool);
+    if ((await gallery.count()) > 0) return 0;
     const storage = new LocalStorage(storageDir);
     for (const example of EXAMPLES) {
       const original = await productPhoto({ width: 1200, height: 1200, colour: example.colour, shape: example.shape });
@@ -33,11 +34,10 @@ export async function seedGallery(databaseUrl: string, storageDir: string): Prom
       const processedKey = galleryKey(id, 'processed', picture.format);
       await storage.put(originalKey, await sharp(original).jpeg({ quality: 85 }).toBuffer());
       await storage.put(processedKey, picture.bytes);
-      await pool.query(
-        `insert into gallery_items (id, title, description, pipeline, original_key, original_format, processed_key, processed_format)
-         values ($1, $2, $3, $4, $5, 'jpeg', $6, $7)`,
-        [id, example.title, example.description, example.pipeline, originalKey, processedKey, picture.format],
-      );
+      await gallery.insert({
+        id, title: example.title, description: example.description, pipeline: example.pipeline,
+        original_key: originalKey, original_format: 'jpeg', processed_key: processedKey, processed_format: picture.format, source_image_id: null,
+      });
     }
     return EXAMPLES.length;
   } finally {

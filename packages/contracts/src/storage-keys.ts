@@ -22,4 +22,6 @@ export const storageKey = {
   sentMask: (jobId: string, imageId: string, nonce: string) => `jobs/${jobId}/masks/${imageId}-sent-${nonce}.png`,
   result: (jobId: string, imageId: string, ext: string) => `jobs/${jobId}/results/${imageId}.${ext}`,
   job: (jobId: string) => `jobs/${jobId}`,
+  /** The gallery's own copies, so retention and deleting a job leave an item whole. */
+  gallery: (itemId: string, kind: 'original' | 'processed', extension: string) => `gallery/${itemId}/${kind}.${extension}`,
 };

@@ -11,6 +11,8 @@ import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
 import { editorRoutes } from './routes/editor.routes';
 import { galleryRoutes } from './routes/gallery.routes';
+import { GalleryRepository } from './adapters/gallery.repository';
+import { GalleryService } from './services/gallery.service';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
 import { idempotent } from './middleware/idempotency';
 import { createRateLimits } from './middleware/rate-limits';
@@ -116,7 +118,8 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
     }),
   );
-  app.use(galleryRoutes({ pool: deps.pool, jobs: deps.jobs, storage: deps.storage, operators: deps.users, authenticate }));
+  const gallery = new GalleryService({ gallery: new GalleryRepository(deps.pool), jobs: deps.jobs, storage: deps.storage });
+  app.use(galleryRoutes({ gallery, operators: deps.users, authenticate }));
   app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage, authenticate, rateLimit: limits.edits }));
   app.use(jobsRoutes({ service: jobsService, jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process', { runningSeconds: 60 }) }));
 

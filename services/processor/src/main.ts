@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, settlement, metrics, publishProgress, logger }),
     finalizeHandler: new JobFinalizeHandler({ repo, billing, settlement, publishProgress, logger }),
     editHandler: new EditRenderHandler({ repo, storage, render: renderPool.render, logger }),
-    retentionHandler: new RetentionHandler({ pool, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
+    retentionHandler: new RetentionHandler({ repo, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
     repo,
     settlement,
     storage,

@@ -7,26 +7,16 @@ import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
 import type { EditRenderHandler } from './handlers/edit-render.handler';
 import type { RetentionHandler } from './handlers/retention.handler';
-import { PermanentImageError } from './image-errors';
-import { FleetPausedError, type FleetGate } from './qwen/fleet-gate';
-import { TwinInFlightError } from './qwen/qwen-output.service';
-import { ACCOUNT_STATE_CODES, QwenError } from './qwen/qwen.errors';
+import { BILLING_RETRY_MS, decideOnFailure } from './failure-policy';
+import type { FleetGate } from './qwen/fleet-gate';
 import type { ImageSettlement } from './settlement/image-settlement';
 
 /**
- * The BullMQ workers and the one place where a handler's error becomes a queue decision:
- * - PermanentImageError / a "fail" QwenError: the image fails now (UnrecoverableError), its
- *   credits are released, no retry.
- * - a "throttle" QwenError (429): the whole fleet cools down and the job goes back to waiting
- *   without using an attempt, up to a cap of throttled tries.
- * - a "pause" QwenError (bad key, unpaid account) or a paused fleet (also the daily spend cap):
- *   nothing fails, nothing is charged; the job waits and the fleet stops calling until the
- *   setting is fixed.
- * - an identical photo's call under way: the job waits a moment and then reuses its output.
- * - billing not answering: the job waits and tries again, without using an attempt (the
- *   finalizer too), so a long billing outage delays settlement but never abandons it.
- * - anything else: thrown as is, so BullMQ retries with exponential backoff and jitter; on the
- *   last attempt the image fails and its credits are released.
+ * The BullMQ workers. A picture's failed attempt is decided by failure-policy.ts (fail, pause,
+ * wait, throttle or retry) and carried out here with BullMQ's means: UnrecoverableError,
+ * moveToDelayed + DelayedError (no attempt used), worker.rateLimit + RateLimitError, or a rethrow
+ * for BullMQ's backoff. The finalizer waits out billing outages the same way, so a long one
+ * delays settlement but never abandons it.
  */
 export interface WorkerDeps {
   connection: IORedis;
@@ -54,10 +44,8 @@ export interface WorkerDeps {
 }
 
 const COOL_DOWN_MS = 2_000;
-const BILLING_RETRY_MS = 5_000;
 /** A wrong key, model or result host stays wrong: lifted by a processor started with other settings. */
 const CONFIG_PAUSE_MS = 24 * 3600 * 1000;
-const TWIN_WAIT_MS = 2_000;
 
 /**
  * What a provider pause is blamed on: the key, endpoint, model and allowed result hosts this
@@ -71,6 +59,8 @@ export function providerFingerprint(settings: { apiKey: string; baseUrl: string;
 
 export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker; maintenance: Worker; edits: Worker } {
   const { logger } = deps;
+  // What every worker of the fleet shares: its Redis, its prefix, and how a dead process's jobs are found.
+  const shared = { connection: deps.connection, prefix: deps.prefix, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs };
   const failImage = async (job: Job, code: string, message: string) => {
     const { imageId, jobId } = job.data as { imageId: string; jobId: string };
     const context = await deps.repo.load(imageId);
@@ -91,66 +81,48 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
       try {
         return await deps.imageHandler.handle(job.data);
       } catch (error) {
-        if (error instanceof PermanentImageError) {
-          await failImage(job, error.code, error.message);
-          throw new UnrecoverableError(error.message);
-        }
-        if (error instanceof FleetPausedError || (error instanceof QwenError && error.kind === 'pause')) {
-          if (error instanceof QwenError) {
-            await deps.gate.pause(
-              { kind: 'provider', reason: `${error.code}: ${error.message}`, code: error.code, keyFingerprint: deps.configFingerprint, since: new Date().toISOString() },
-              ACCOUNT_STATE_CODES.has(error.code) ? deps.accountPauseMs : CONFIG_PAUSE_MS,
-            );
-            logger.error({ code: error.code, reason: error.message }, 'ALERT: DashScope refuses our account or configuration; processing is paused until it is fixed');
+        const decision = decideOnFailure(error);
+        switch (decision.action) {
+          case 'fail':
+            await failImage(job, decision.code, decision.message);
+            throw new UnrecoverableError(decision.message);
+          case 'pause':
+            if (decision.provider) {
+              const { code, reason, accountState } = decision.provider;
+              await deps.gate.pause(
+                { kind: 'provider', reason, code, keyFingerprint: deps.configFingerprint, since: new Date().toISOString() },
+                accountState ? deps.accountPauseMs : CONFIG_PAUSE_MS,
+              );
+              logger.error({ code, reason }, 'ALERT: DashScope refuses our account or configuration; processing is paused until it is fixed');
+            }
+            // Back to the delayed set without using an attempt: nothing fails, nothing is charged.
+            await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token);
+            throw new DelayedError();
+          case 'wait':
+            if (decision.why === 'billing') logger.warn({ jobId: job.id, err: (error as Error).message }, 'billing did not answer; the picture waits for it');
+            await job.moveToDelayed(Date.now() + decision.ms, token);
+            throw new DelayedError();
+          case 'throttle': {
+            const throttledKey = fleetKeys(deps.prefix).throttled(job.id ?? '');
+            const throttles = await deps.connection.incr(throttledKey);
+            await deps.connection.expire(throttledKey, 24 * 3600);
+            if (throttles > deps.maxThrottledTries) {
+              const message = 'The AI provider stayed too busy to take this photo. It was not charged.';
+              await failImage(job, 'throttled', message);
+              throw new UnrecoverableError(message);
+            }
+            await images.rateLimit(await deps.gate.coolDown(COOL_DOWN_MS));
+            throw Worker.RateLimitError();
           }
-          // Back to the delayed set without using an attempt: nothing fails, nothing is charged.
-          await job.moveToDelayed(Date.now() + deps.pauseRecheckMs, token);
-          throw new DelayedError();
+          case 'retry':
+            if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await failImage(job, 'processing_failed', decision.lastAttemptMessage);
+            throw error;
         }
-        if (error instanceof BillingUnavailableError) {
-          // Billing not answering is no fault of the picture: it waits without using an attempt.
-          logger.warn({ jobId: job.id, err: error.message }, 'billing did not answer; the picture waits for it');
-          await job.moveToDelayed(Date.now() + BILLING_RETRY_MS, token);
-          throw new DelayedError();
-        }
-        if (error instanceof TwinInFlightError) {
-          await job.moveToDelayed(Date.now() + TWIN_WAIT_MS, token);
-          throw new DelayedError();
-        }
-        if (error instanceof QwenError && error.kind === 'throttle') {
-          const throttledKey = fleetKeys(deps.prefix).throttled(job.id ?? '');
-          const throttles = await deps.connection.incr(throttledKey);
-          await deps.connection.expire(throttledKey, 24 * 3600);
-          if (throttles > deps.maxThrottledTries) {
-            const message = 'The AI provider stayed too busy to take this photo. It was not charged.';
-            await failImage(job, 'throttled', message);
-            throw new UnrecoverableError(message);
-          }
-          const wait = await deps.gate.coolDown(COOL_DOWN_MS);
-          await images.rateLimit(wait);
-          throw Worker.RateLimitError();
-        }
-        if (error instanceof QwenError && (error.kind === 'fail' || error.kind === 'shrink')) {
-          await failImage(job, error.code === 'DataInspectionFailed' ? 'content_refused' : 'provider_refused', error.sellerMessage);
-          throw new UnrecoverableError(error.sellerMessage);
-        }
-        const attempts = job.opts.attempts ?? 1;
-        if (job.attemptsMade + 1 >= attempts) {
-          await failImage(job, 'processing_failed', error instanceof QwenError ? error.sellerMessage : 'This photo could not be processed. It was not charged.');
-        }
-        throw error;
       }
     },
-    {
-      connection: deps.connection,
-      prefix: deps.prefix,
-      concurrency: deps.concurrency,
-      // A stalled job (its process died) is picked up by another process; after this many
-      // stalls it fails and the job's finalizer settles it.
-      maxStalledCount: 3,
-      stalledInterval: deps.stalledIntervalMs,
-      lockDuration: deps.lockMs,
-    },
+    // A stalled picture (its process died) is taken over by another process; after this many
+    // stalls it fails and the job's finalizer settles it.
+    { ...shared, concurrency: deps.concurrency, maxStalledCount: 3 },
   );
 
   const jobs: Worker = new Worker(
@@ -167,7 +139,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
         throw new DelayedError();
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 4, maxStalledCount: 5, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
+    { ...shared, concurrency: 4, maxStalledCount: 5 },
   );
 
   const maintenance: Worker = new Worker(
@@ -176,7 +148,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
       if (job.name !== JobName.RetentionSweep) throw new UnrecoverableError(`unknown job ${job.name}`);
       return deps.retentionHandler.handle();
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 1, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
+    { ...shared, concurrency: 1 },
   );
 
   const edits: Worker = new Worker(
@@ -185,7 +157,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
       if (job.name !== JobName.EditRender) throw new UnrecoverableError(`unknown job ${job.name}`);
       return deps.editHandler.handle(job.data);
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 2, stalledInterval: deps.stalledIntervalMs, lockDuration: deps.lockMs },
+    { ...shared, concurrency: 2 },
   );
 
   for (const worker of [images, jobs, maintenance, edits]) {

@@ -154,6 +154,25 @@ export class ImagesRepository {
     );
   }
 
+  /**
+   * Jobs whose files are past the retention period; a job still running gets twice as long, so
+   * its pictures are not pulled from under it.
+   */
+  async jobsPastRetention(retentionSeconds: number, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `select id from jobs
+        where files_deleted_at is null and created_at < now() - make_interval(secs => $1)
+          and (status not in ('queued', 'processing') or created_at < now() - make_interval(secs => $1 * 2))
+        order by created_at limit $2`,
+      [retentionSeconds, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async markFilesDeleted(jobId: string): Promise<void> {
+    await this.pool.query('update jobs set files_deleted_at = now() where id = $1', [jobId]);
+  }
+
   async recordQwenCall(call: {
     imageId: string; requestId: string | null; model: string; outcome: string; httpStatus: number | null; errorCode: string | null;
     latencyMs: number; costMicroUsd: number; resultUrl?: string;

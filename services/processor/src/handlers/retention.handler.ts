@@ -1,5 +1,6 @@
 import { storageKey } from '@masterpost/contracts';
-import { type Logger, type Pool, type Storage } from '@masterpost/platform';
+import { type Logger, type Storage } from '@masterpost/platform';
+import type { ImagesRepository } from '../adapters/images.repository';
 
 /**
  * Privacy by default: a job's uploads, Qwen outputs, cut-outs and results are deleted once
@@ -10,24 +11,18 @@ import { type Logger, type Pool, type Storage } from '@masterpost/platform';
  */
 export class RetentionHandler {
   constructor(
-    private readonly deps: { pool: Pool; storage: Storage; retentionSeconds: number; logger: Logger },
+    private readonly deps: { repo: ImagesRepository; storage: Storage; retentionSeconds: number; logger: Logger },
   ) {}
 
   async handle(): Promise<{ jobs: number; cachedOutputs: number }> {
-    const { pool, storage, retentionSeconds } = this.deps;
+    const { repo, storage, retentionSeconds } = this.deps;
     let jobs = 0;
     for (;;) {
-      const { rows } = await pool.query<{ id: string }>(
-        `select id from jobs
-          where files_deleted_at is null and created_at < now() - make_interval(secs => $1)
-            and (status not in ('queued', 'processing') or created_at < now() - make_interval(secs => $1 * 2))
-          order by created_at limit 200`,
-        [retentionSeconds],
-      );
-      if (rows.length === 0) break;
-      for (const { id } of rows) {
+      const due = await repo.jobsPastRetention(retentionSeconds, 200);
+      if (due.length === 0) break;
+      for (const id of due) {
         await storage.deletePrefix(storageKey.job(id));
-        await pool.query('update jobs set files_deleted_at = now() where id = $1', [id]);
+        await repo.markFilesDeleted(id);
         jobs++;
       }
     }
