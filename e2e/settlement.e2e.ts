@@ -109,7 +109,9 @@ test('a picture finished while billing did not answer is charged by its next att
   const { seller, jobId, imageIds } = await queuedJob('billing-away@example.com', 1, 9800);
   await markDone(imageIds[0]!, false); // its capture never reached billing
   expect((await seller.progress(jobId)).images[0]).toMatchObject({ status: 'processing' });
-  await request(stack.gatewayUrl).get(`/api/v1/images/${imageIds[0]}/result`).set('authorization', `Bearer ${seller.token}`).expect((res) => expect(res.status).not.toBe(200));
+  const early = await request(stack.gatewayUrl).get(`/api/v1/images/${imageIds[0]}/result`).set('authorization', `Bearer ${seller.token}`);
+  expect(early.status).toBe(409);
+  expect(early.body.error.code).toBe('not_finished');
   const renderPool = createRenderPool(1);
   try {
     const handler = new ImageProcessHandler({

@@ -10,3 +10,4 @@ export * from './presets';
 export * from './validation';
 export * from './fleet-keys';
 export * from './storage-keys';
+export * from './media';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pictureFormats } from './media';
 
 /**
  * Marketplace presets (docs/marketplaces.md) and the per-job settings a seller may override.
@@ -213,4 +214,4 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export const formatExtension: Record<OutputFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp' };
+export const formatExtension: Record<OutputFormat, string> = { jpeg: pictureFormats.jpeg.extension, png: pictureFormats.png.extension, webp: pictureFormats.webp.extension };

@@ -3,13 +3,12 @@ import { type NextFunction, type Request, type RequestHandler, type Response, Ro
 import multer from 'multer';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { AppError, ErrorCode, parseInput, storageKey } from '@masterpost/contracts';
+import { AppError, ErrorCode, parseInput, storageKey, isUuid } from '@masterpost/contracts';
 import { type Storage } from '@masterpost/platform';
 import type { EditQueue } from '../adapters/edit-queue';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import { checkSettings } from '../services/settings';
-import { UUID } from './media';
 
 /**
  * The manual editor (docs/api.md). Both actions make a finished picture again on a processor,
@@ -51,7 +50,7 @@ export function editorRoutes(deps: EditorDeps): Router {
 
   router.post('/api/v1/manual-editor/mask', deps.authenticate, deps.rateLimit, receiveMask, async (req, res) => {
     const imageId = String(req.body?.image_id ?? '');
-    if (!UUID.test(imageId)) throw new AppError(400, ErrorCode.InvalidInput, 'image_id: must be the id of one of your pictures', { field: 'image_id' });
+    if (!isUuid(imageId)) throw new AppError(400, ErrorCode.InvalidInput, 'image_id: must be the id of one of your pictures', { field: 'image_id' });
     const settings = parseSettingsField(req.body?.settings);
     const userId = currentUser(req).sub;
     const image = await editable(imageId, userId);

@@ -1,9 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, parseInput } from '@masterpost/contracts';
+import { AppError, ErrorCode, parseInput, isUuid } from '@masterpost/contracts';
 import { currentUser, requireOperator, type requireUser } from '../middleware/auth.middleware';
 import type { GalleryService } from '../services/gallery.service';
-import { UUID } from './media';
 
 /** The gallery's routes: reading is public, adding is for operators (GalleryService says how). */
 const addBody = z.strictObject({ image_id: z.uuid(), title: z.string().trim().min(1).max(120), description: z.string().trim().max(500).default('') });
@@ -22,7 +21,7 @@ export function galleryRoutes(deps: {
   router.get('/api/v1/gallery/:id/:kind', async (req, res) => {
     const id = String(req.params.id);
     const kind = String(req.params.kind);
-    if (!UUID.test(id) || (kind !== 'original' && kind !== 'processed')) throw new AppError(404, ErrorCode.NotFound, 'no such gallery picture');
+    if (!isUuid(id) || (kind !== 'original' && kind !== 'processed')) throw new AppError(404, ErrorCode.NotFound, 'no such gallery picture');
     const picture = await deps.gallery.picture(id, kind);
     res.setHeader('content-type', picture.contentType);
     res.setHeader('cache-control', 'public, max-age=3600');

@@ -1,16 +1,17 @@
 import { type RequestHandler, Router, type Request, type Response } from 'express';
-import { AppError, ErrorCode, storageKey } from '@masterpost/contracts';
+import { AppError, ErrorCode } from '@masterpost/contracts';
 import { type Storage } from '@masterpost/platform';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import type { ProgressHub } from '../adapters/progress-hub';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import { streamJobZip } from '../services/download.service';
 import { isTerminal, type JobsService } from '../services/jobs.service';
-import { CONTENT_TYPES, UUID } from './media';
+import { pictureKinds, type PictureKind, type PicturesService } from '../services/pictures.service';
 
 
 export function jobsRoutes(deps: {
   service: JobsService;
+  pictures: PicturesService;
   jobs: JobsRepository;
   hub: ProgressHub;
   storage: Storage;
@@ -102,25 +103,14 @@ export function jobsRoutes(deps: {
     await streamJobZip(res, deps.storage, job.id, job.pipeline, images);
   });
 
-  // The editor's files change when a picture is edited: browsers must ask again each time.
   router.get('/api/v1/images/:imageId/:kind', deps.authenticate, async (req, res) => {
-    const imageId = String(req.params.imageId);
     const kind = String(req.params.kind);
-    if (!['result', 'original', 'cutout', 'mask'].includes(kind)) throw new AppError(404, ErrorCode.NotFound, 'no such route');
-    const image = UUID.test(imageId) ? await deps.jobs.findOwnedImage(imageId, currentUser(req).sub) : null;
-    if (!image) throw new AppError(404, ErrorCode.NotFound, 'no such image');
-    const key =
-      kind === 'original' ? image.upload_key
-      : kind === 'cutout' ? image.cutout_key
-      : kind === 'mask' ? (image.cutout_key ? storageKey.mask(image.job_id, image.id) : null)
-      : image.result_key;
-    if (!key) throw new AppError(409, ErrorCode.NotFinished, 'this picture is not finished yet');
-    if (kind === 'mask' && !(await deps.storage.exists(key))) throw new AppError(404, ErrorCode.NotFound, 'this picture was made before masks were kept');
-    const format = kind === 'original' ? image.source_format : kind === 'cutout' || kind === 'mask' ? 'png' : (image.output_format ?? 'jpeg');
-    res.setHeader('content-type', CONTENT_TYPES[format] ?? 'application/octet-stream');
-    res.setHeader('cache-control', kind === 'original' ? 'private, max-age=300' : 'private, no-cache');
-    res.setHeader('content-length', String(await deps.storage.size(key)));
-    deps.storage.stream(key).pipe(res);
+    if (!(pictureKinds as readonly string[]).includes(kind)) throw new AppError(404, ErrorCode.NotFound, 'no such route');
+    const file = await deps.pictures.file(currentUser(req).sub, String(req.params.imageId), kind as PictureKind);
+    res.setHeader('content-type', file.contentType);
+    res.setHeader('cache-control', file.cacheControl);
+    res.setHeader('content-length', String(file.size));
+    file.body.pipe(res);
   });
 
   return router;

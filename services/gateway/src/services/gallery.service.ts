@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError, ErrorCode, storageKey } from '@masterpost/contracts';
+import { AppError, contentTypeOf, ErrorCode, extensionOf, storageKey } from '@masterpost/contracts';
 import type { Storage } from '@masterpost/platform';
 import type { GalleryRepository, GalleryRow } from '../adapters/gallery.repository';
 import type { JobsRepository } from '../adapters/jobs.repository';
-import { CONTENT_TYPES, EXTENSIONS } from '../routes/media';
 
 /**
  * The landing page's before/after gallery: public to read; an operator adds an item from one of
@@ -31,7 +30,7 @@ export function galleryItem(row: GalleryRow): GalleryItem {
   };
 }
 
-export const galleryKey = (id: string, kind: 'original' | 'processed', format: string) => storageKey.gallery(id, kind, EXTENSIONS[format] ?? 'bin');
+export const galleryKey = (id: string, kind: 'original' | 'processed', format: string) => storageKey.gallery(id, kind, extensionOf(format));
 
 export class GalleryService {
   constructor(private readonly deps: { gallery: GalleryRepository; jobs: JobsRepository; storage: Storage }) {}
@@ -45,7 +44,7 @@ export class GalleryService {
     const row = await this.deps.gallery.find(id);
     if (!row) throw new AppError(404, ErrorCode.NotFound, 'no such gallery picture');
     const [key, format] = kind === 'original' ? [row.original_key, row.original_format] : [row.processed_key, row.processed_format];
-    return { contentType: CONTENT_TYPES[format] ?? 'application/octet-stream', body: this.deps.storage.stream(key) };
+    return { contentType: contentTypeOf(format), body: this.deps.storage.stream(key) };
   }
 
   /** An operator's own finished picture, copied into the gallery. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { extensionOf } from '@masterpost/contracts';
 
 /**
  * Proves a file is a picture we can process, by its content: the decoder sharp picks from the
@@ -8,7 +9,6 @@ import sharp from 'sharp';
  * catches truncated and corrupt data at a fraction of a full decode's cost.
  */
 export const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
-const EXTENSION: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', tiff: 'tiff', gif: 'gif' };
 export const MIN_SIDE = 64;
 
 export type VerifyResult =
@@ -46,7 +46,7 @@ export async function verifyImage(data: Buffer, maxPixels: number): Promise<Veri
   return {
     ok: true,
     format,
-    extension: EXTENSION[format] ?? 'bin',
+    extension: extensionOf(format),
     width: rotated ? height : width,
     height: rotated ? width : height,
     sha256: createHash('sha256').update(data).digest('hex'),

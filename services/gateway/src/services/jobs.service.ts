@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AppError, creditsFor, ErrorCode, isPipelineId, ledgerReference, pipelineIds, storageKey, jobSettingsSchema, type JobSettings } from '@masterpost/contracts';
+import { AppError, creditsFor, ErrorCode, isPipelineId, isUuid, ledgerReference, pipelineIds, storageKey, jobSettingsSchema, type JobSettings } from '@masterpost/contracts';
 import { BillingRequestError, type BillingClient, type Storage } from '@masterpost/platform';
 import { TERMINAL_JOB_STATUSES, type ImageRow, type JobRow, type JobsRepository } from '../adapters/jobs.repository';
 import type { QueueAdapter } from '../adapters/queue.adapter';
@@ -52,7 +52,7 @@ export class JobsService {
   ) {}
 
   async ownedJob(jobId: string, userId: string): Promise<JobRow> {
-    const job = /^[0-9a-f-]{36}$/i.test(jobId) ? await this.deps.jobs.findOwned(jobId, userId) : null;
+    const job = isUuid(jobId) ? await this.deps.jobs.findOwned(jobId, userId) : null;
     if (!job) throw new AppError(404, ErrorCode.NotFound, 'no such job');
     return job;
   }
