@@ -14,6 +14,7 @@ import { galleryRoutes } from './routes/gallery.routes';
 import { GalleryRepository } from './adapters/gallery.repository';
 import { GalleryService } from './services/gallery.service';
 import { PicturesService } from './services/pictures.service';
+import { EditorService } from './services/editor.service';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
 import { idempotent } from './middleware/idempotency';
 import { createRateLimits } from './middleware/rate-limits';
@@ -121,7 +122,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   );
   const gallery = new GalleryService({ gallery: new GalleryRepository(deps.pool), jobs: deps.jobs, storage: deps.storage });
   app.use(galleryRoutes({ gallery, operators: deps.users, authenticate }));
-  app.use(editorRoutes({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage, authenticate, rateLimit: limits.edits }));
+  app.use(editorRoutes({ editor: new EditorService({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage }), authenticate, rateLimit: limits.edits }));
   app.use(jobsRoutes({ service: jobsService, pictures: new PicturesService({ jobs: deps.jobs, storage: deps.storage }), jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process', { runningSeconds: 60 }) }));
 
   app.use((_req, res) => {
