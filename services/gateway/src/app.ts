@@ -15,6 +15,7 @@ import { GalleryRepository } from './adapters/gallery.repository';
 import { GalleryService } from './services/gallery.service';
 import { PicturesService } from './services/pictures.service';
 import { EditorService } from './services/editor.service';
+import { DownloadService } from './services/download.service';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
 import { idempotent } from './middleware/idempotency';
 import { createRateLimits } from './middleware/rate-limits';
@@ -123,7 +124,17 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   const gallery = new GalleryService({ gallery: new GalleryRepository(deps.pool), jobs: deps.jobs, storage: deps.storage });
   app.use(galleryRoutes({ gallery, operators: deps.users, authenticate }));
   app.use(editorRoutes({ editor: new EditorService({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage }), authenticate, rateLimit: limits.edits }));
-  app.use(jobsRoutes({ service: jobsService, pictures: new PicturesService({ jobs: deps.jobs, storage: deps.storage }), jobs: deps.jobs, hub: deps.hub, storage: deps.storage, authenticate, processRateLimit: limits.process, idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process', { runningSeconds: 60 }) }));
+  app.use(
+    jobsRoutes({
+      service: jobsService,
+      pictures: new PicturesService({ jobs: deps.jobs, storage: deps.storage }),
+      downloads: new DownloadService({ jobsService, jobs: deps.jobs, storage: deps.storage }),
+      hub: deps.hub,
+      authenticate,
+      processRateLimit: limits.process,
+      idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process', { runningSeconds: 60 }),
+    }),
+  );
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

@@ -1,20 +1,17 @@
 import { type RequestHandler, Router, type Request, type Response } from 'express';
 import { AppError, ErrorCode } from '@masterpost/contracts';
-import { type Storage } from '@masterpost/platform';
-import type { JobsRepository } from '../adapters/jobs.repository';
 import type { ProgressHub } from '../adapters/progress-hub';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
-import { streamJobZip } from '../services/download.service';
-import { isTerminal, type JobsService } from '../services/jobs.service';
+import type { DownloadService } from '../services/download.service';
+import type { JobsService } from '../services/jobs.service';
 import { pictureKinds, type PictureKind, type PicturesService } from '../services/pictures.service';
 
 
 export function jobsRoutes(deps: {
   service: JobsService;
   pictures: PicturesService;
-  jobs: JobsRepository;
+  downloads: DownloadService;
   hub: ProgressHub;
-  storage: Storage;
   authenticate: ReturnType<typeof requireUser>;
   processRateLimit: RequestHandler;
   idempotent: RequestHandler;
@@ -88,19 +85,9 @@ export function jobsRoutes(deps: {
   });
 
   router.get('/api/v1/download/:jobId', deps.authenticate, async (req, res) => {
-    const userId = currentUser(req).sub;
-    const job = await service.ownedJob(String(req.params.jobId), userId);
-    if (job.files_deleted_at) throw new AppError(410, 'files_deleted', 'the pictures of this job were deleted after the retention period');
-    const images = await deps.jobs.images(job.id);
-    if (!images.some((image) => image.status === 'done')) {
-      throw new AppError(409, ErrorCode.NotFinished, isTerminal(job.status) ? 'no picture of this job was finished' : 'no picture is finished yet; try again when progress shows one done');
-    }
-    res.writeHead(200, {
-      'content-type': 'application/zip',
-      'content-disposition': `attachment; filename="masterpost-${job.id.slice(0, 8)}.zip"`,
-      'cache-control': 'no-store',
-    });
-    await streamJobZip(res, deps.storage, job.id, job.pipeline, images);
+    const zip = await deps.downloads.jobZip(currentUser(req).sub, String(req.params.jobId));
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': `attachment; filename="${zip.filename}"`, 'cache-control': 'no-store' });
+    await zip.write(res);
   });
 
   router.get('/api/v1/images/:imageId/:kind', deps.authenticate, async (req, res) => {

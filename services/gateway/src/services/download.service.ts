@@ -1,7 +1,9 @@
 import archiver from 'archiver';
 import type { Writable } from 'node:stream';
 import type { Storage } from '@masterpost/platform';
-import type { ImageRow } from '../adapters/jobs.repository';
+import { AppError, ErrorCode } from '@masterpost/contracts';
+import type { ImageRow, JobsRepository } from '../adapters/jobs.repository';
+import { isTerminal, type JobsService } from './jobs.service';
 
 /**
  * Streams a job's ZIP: one file per finished picture, named after its original file (made
@@ -65,4 +67,19 @@ export function streamJobZip(output: Writable, storage: Storage, jobId: string, 
   archive.on('entry', appendNext);
   appendNext();
   return finished;
+}
+
+/** A seller's job as a ZIP, once at least one of its pictures is delivered and its files are kept. */
+export class DownloadService {
+  constructor(private readonly deps: { jobsService: JobsService; jobs: JobsRepository; storage: Storage }) {}
+
+  async jobZip(userId: string, jobId: string): Promise<{ filename: string; write: (output: Writable) => Promise<void> }> {
+    const job = await this.deps.jobsService.ownedJob(jobId, userId);
+    if (job.files_deleted_at) throw new AppError(410, 'files_deleted', 'the pictures of this job were deleted after the retention period');
+    const images = await this.deps.jobs.images(job.id);
+    if (!images.some((image) => image.status === 'done')) {
+      throw new AppError(409, ErrorCode.NotFinished, isTerminal(job.status) ? 'no picture of this job was finished' : 'no picture is finished yet; try again when progress shows one done');
+    }
+    return { filename: `masterpost-${job.id.slice(0, 8)}.zip`, write: (output) => streamJobZip(output, this.deps.storage, job.id, job.pipeline, images) };
+  }
 }
