@@ -16,6 +16,7 @@ import { GalleryService } from './services/gallery.service';
 import { PicturesService } from './services/pictures.service';
 import { EditorService } from './services/editor.service';
 import { DownloadService } from './services/download.service';
+import { AccountsService } from './services/accounts.service';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
 import { idempotent } from './middleware/idempotency';
 import { createRateLimits } from './middleware/rate-limits';
@@ -105,7 +106,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
     editsPerMinute: config.RATE_LIMIT_EDITS_PER_MINUTE,
   });
   app.use(['/auth/login', '/auth/register'], limits.auth);
-  app.use(authRoutes({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS, authenticate }));
+  app.use(authRoutes({ accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS }), authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
   app.use(
     uploadsRoutes({
