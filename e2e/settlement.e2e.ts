@@ -1,4 +1,5 @@
 import IORedis from 'ioredis';
+import sharp from 'sharp';
 import { storageKey } from '@masterpost/contracts';
 import { BillingClient, createLogger, createPool, LocalStorage, Slots, type Pool } from '@masterpost/platform';
 import { ImagesRepository } from '../services/processor/src/adapters/images.repository';
@@ -9,7 +10,7 @@ import { createRenderPool } from '../services/processor/src/render/render-pool';
 import { createProcessorMetrics } from '../services/processor/src/metrics';
 import { FleetGate } from '../services/processor/src/qwen/fleet-gate';
 import { loadPrompts } from '../services/processor/src/qwen/prompts';
-import { QwenOutputService, TwinInFlightError } from '../services/processor/src/qwen/qwen-output.service';
+import { qwenCacheKey, QwenOutputService, TwinInFlightError } from '../services/processor/src/qwen/qwen-output.service';
 import { QwenClient } from '../services/processor/src/qwen/qwen.client';
 import { DEFAULT_RESULT_HOSTS, parseResolveRules } from '../services/processor/src/qwen/result-hosts';
 import { SpendGuard } from '../services/processor/src/qwen/spend-guard';
@@ -107,6 +108,8 @@ function outputService(storageFor: LocalStorage = storage): QwenOutputService {
 
 test('a picture finished while billing did not answer is charged by its next attempt, and shown as delivered only then', async () => {
   const { seller, jobId, imageIds } = await queuedJob('billing-away@example.com', 1, 9800);
+  const output = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#ffffff' } }).png().toBuffer();
+  await storage.put(storageKey.qwenOutput(jobId, imageIds[0]!), output); // the AI output its first attempt paid for
   await markDone(imageIds[0]!, false); // its capture never reached billing
   expect((await seller.progress(jobId)).images[0]).toMatchObject({ status: 'processing' });
   const early = await request(stack.gatewayUrl).get(`/api/v1/images/${imageIds[0]}/result`).set('authorization', `Bearer ${seller.token}`);
@@ -123,6 +126,10 @@ test('a picture finished while billing did not answer is charged by its next att
   }
   expect((await seller.progress(jobId)).images[0]).toMatchObject({ status: 'done', charged: true });
   expect(await seller.balance()).toEqual({ balance: 27, reserved: 0, available: 27 });
+  // Paid for, its output is now reusable for free, as after an uninterrupted attempt.
+  const context = (await repo.load(imageIds[0]!))!;
+  const version = loadPrompts()(context.pipeline).version;
+  expect(await storage.exists(storageKey.qwenCache(context.userId, qwenCacheKey(context.contentSha256, 'qwen-image-edit-plus', context.pipeline, version)))).toBe(true);
 });
 
 test('a stalled picture taken over while its first worker still calls the AI waits for it instead of paying twice', async () => {

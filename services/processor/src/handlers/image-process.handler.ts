@@ -48,7 +48,9 @@ export class ImageProcessHandler {
     if (context.jobId !== jobId) return { status: 'missing' };
     if (['done', 'failed', 'cancelled'].includes(context.imageStatus)) {
       // Ended, but perhaps not settled (billing did not answer the attempt that ended it): settling is idempotent.
-      await this.deps.settlement.settle(imageId);
+      const outcome = await this.deps.settlement.settle(imageId);
+      // Paid for now: as after an uninterrupted attempt, the output becomes free to reuse.
+      if (outcome === 'charged' && !context.reusedOutput) await this.deps.qwenOutputs.remember(context, storageKey.qwenOutput(jobId, imageId));
       return { status: `skipped:${context.imageStatus}` };
     }
     // Only a job that holds a reservation is worked on: not a cancelled one, nor one whose
