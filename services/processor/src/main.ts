@@ -85,7 +85,6 @@ async function main(): Promise<void> {
     retentionHandler: new RetentionHandler({ repo, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
     repo,
     settlement,
-    storage,
     gate,
     configFingerprint: fingerprint,
     maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { fleetKeys, JobName, QueueName, storageKey } from '@masterpost/contracts';
-import { BillingUnavailableError, type IORedis, type Logger, type Storage } from '@masterpost/platform';
+import { fleetKeys, JobName, QueueName } from '@masterpost/contracts';
+import { BillingUnavailableError, type IORedis, type Logger } from '@masterpost/platform';
 import type { ImagesRepository } from './adapters/images.repository';
 import type { ImageProcessHandler } from './handlers/image-process.handler';
 import type { JobFinalizeHandler } from './handlers/job-finalize.handler';
@@ -28,7 +28,6 @@ export interface WorkerDeps {
   editHandler: EditRenderHandler;
   repo: ImagesRepository;
   settlement: ImageSettlement;
-  storage: Storage;
   gate: FleetGate;
   /** This process's provider settings, fingerprinted: a process started with others lifts a pause. */
   configFingerprint: string;
@@ -66,7 +65,7 @@ export function createWorkers(deps: WorkerDeps): { images: Worker; jobs: Worker;
     const context = await deps.repo.load(imageId);
     if (!context) {
       // Deleted while it was being made: nothing to settle, and nothing of it may stay behind.
-      if (!(await deps.repo.loadJob(jobId))) await deps.storage.deletePrefix(storageKey.job(jobId));
+      await deps.settlement.removeIfJobDeleted(jobId);
       return;
     }
     await deps.repo.markFailed(imageId, code, message);

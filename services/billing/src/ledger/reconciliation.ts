@@ -63,10 +63,11 @@ export class Reconciliation {
     const { pool } = this.deps;
     const window = [this.settings.windowDays];
     // A picture not charged needs no movement of its own: the job's close (or the hold's expiry)
-    // returned its reservation. Only what was captured is compared.
-    const pictures = await pool.query<{ id: string; job_id: string; status: string; reused_output: boolean; price: number; shown: number; captured: string | null }>(
+    // returned its reservation. Only what was captured is compared, and the paid AI calls beside it.
+    const pictures = await pool.query<{ id: string; job_id: string; status: string; reused_output: boolean; price: number; shown: number; captured: string | null; paid: number }>(
       `select i.id, i.job_id, i.status, i.reused_output, j.credits_per_image as price, i.credits_charged as shown,
-              (select -m.delta from credit_movements m where m.reference = 'image:' || i.id and m.kind = 'capture') as captured
+              (select -m.delta from credit_movements m where m.reference = 'image:' || i.id and m.kind = 'capture') as captured,
+              (select count(*)::int from qwen_calls c where c.image_id = i.id and c.outcome = 'success') as paid
          from images i join jobs j on j.id = i.job_id
         where j.finished_at is not null and j.finished_at > now() - make_interval(days => $1) and j.hold_reference is not null`,
       window,
@@ -78,6 +79,8 @@ export class Reconciliation {
       const subject = `picture ${picture.id} (job ${picture.job_id})`;
       if (captured !== expected) mismatches.push({ kind: 'charge', subject, detail: `${picture.status}${picture.reused_output ? ' (reused output)' : ''}: should be charged ${expected}, the ledger took ${captured}` });
       if (picture.shown !== captured) mismatches.push({ kind: 'shown_charge', subject, detail: `shown as charged ${picture.shown}, the ledger took ${captured}` });
+      if (picture.paid > 1) mismatches.push({ kind: 'paid_twice', subject, detail: `${picture.paid} paid AI calls for one picture` });
+      if (expected > 0 && picture.paid === 0) mismatches.push({ kind: 'unpaid_call', subject, detail: 'delivered as a new AI output, but no paid AI call is recorded for it' });
     }
 
     const holds = await pool.query<{ reference: string; remaining: string; job_status: string }>(
@@ -102,19 +105,6 @@ export class Reconciliation {
       mismatches.push({ kind: 'stuck_job', subject: `job ${job.id}`, detail: `every picture ended, but the job (${job.status}) was never closed and settled` });
     }
 
-    const calls = await pool.query<{ id: string; status: string; reused_output: boolean; paid: number }>(
-      `select i.id, i.status, i.reused_output,
-              (select count(*)::int from qwen_calls c where c.image_id = i.id and c.outcome = 'success') as paid
-         from images i join jobs j on j.id = i.job_id
-        where j.finished_at is not null and j.finished_at > now() - make_interval(days => $1)`,
-      window,
-    );
-    for (const picture of calls.rows) {
-      if (picture.paid > 1) mismatches.push({ kind: 'paid_twice', subject: `picture ${picture.id}`, detail: `${picture.paid} paid AI calls for one picture` });
-      if (picture.status === 'done' && !picture.reused_output && picture.paid === 0) {
-        mismatches.push({ kind: 'unpaid_call', subject: `picture ${picture.id}`, detail: 'delivered as a new AI output, but no paid AI call is recorded for it' });
-      }
-    }
     return { checked: pictures.rowCount ?? 0, mismatches };
   }
 }

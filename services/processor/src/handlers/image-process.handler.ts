@@ -42,7 +42,7 @@ export class ImageProcessHandler {
     const { imageId, jobId } = parsed.data;
     const context = await this.deps.repo.load(imageId);
     if (!context) {
-      await this.removeIfJobDeleted(jobId);
+      await this.deps.settlement.removeIfJobDeleted(jobId);
       return { status: 'missing' };
     }
     if (context.jobId !== jobId) return { status: 'missing' };
@@ -73,7 +73,7 @@ export class ImageProcessHandler {
       return await this.finish(context, spec, qwen);
     } catch (error) {
       // Deleted while it was being made (its upload gone with it): nothing to retry, nothing to keep.
-      if (await this.removeIfJobDeleted(jobId)) return { status: 'not_delivered' };
+      if (await this.deps.settlement.removeIfJobDeleted(jobId)) return { status: 'not_delivered' };
       throw error;
     } finally {
       // Held until the output is remembered (or not): identical photos wait for it, not pay for it.
@@ -119,7 +119,7 @@ export class ImageProcessHandler {
     });
     if (!marked) {
       // Its job was deleted while it was at the AI: what this attempt wrote goes too.
-      await this.removeIfJobDeleted(jobId);
+      await this.deps.settlement.removeIfJobDeleted(jobId);
       return { status: 'not_delivered' };
     }
     const outcome = await this.deps.settlement.settle(imageId);
@@ -128,12 +128,5 @@ export class ImageProcessHandler {
     this.deps.metrics.images.inc({ status: outcome === 'charged' ? 'done' : qwen.reused ? 'done_reused' : outcome });
     await this.deps.publishProgress(jobId);
     return { status: outcome === 'undelivered' ? 'undelivered' : 'done' };
-  }
-
-  /** A job deleted by its seller leaves no file behind, whatever this attempt wrote before it knew. */
-  private async removeIfJobDeleted(jobId: string): Promise<boolean> {
-    if (await this.deps.repo.loadJob(jobId)) return false;
-    await this.deps.storage.deletePrefix(storageKey.job(jobId));
-    return true;
   }
 }

@@ -33,8 +33,8 @@ export class JobFinalizeHandler {
         await repo.markFailed(image.id, 'not_processed', 'This photo could not be processed. It was not charged.');
       }
       // By its state now: one that turned done in between is charged, a reused one released.
-      await settlement.settle(image.id);
-      if ((await repo.load(image.id))?.imageStatus === 'done') delivered++;
+      const outcome = await settlement.settle(image.id);
+      if (outcome === 'charged' || outcome === 'free') delivered++;
     }
     await billing.release({ holdReference: job.holdReference, amount: null, reference: ledgerReference.jobClose(job.holdReference), description: 'Job closed' });
 

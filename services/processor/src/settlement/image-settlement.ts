@@ -12,7 +12,7 @@ import type { ImagesRepository } from '../adapters/images.repository';
  * A delivered picture the ledger will not charge (its reservation expired and the balance no
  * longer covers it) is taken back: not paid for, so not delivered.
  */
-export type SettlementOutcome = 'charged' | 'released' | 'undelivered' | 'not_ended' | 'gone';
+export type SettlementOutcome = 'charged' | 'free' | 'released' | 'undelivered' | 'not_ended' | 'gone';
 
 export class ImageSettlement {
   constructor(private readonly deps: { repo: ImagesRepository; billing: BillingClient; storage: Storage; logger: Logger }) {}
@@ -43,14 +43,21 @@ export class ImageSettlement {
       this.deps.logger.warn({ imageId, ledger: charge.status }, 'a finished picture the ledger did not charge was taken back');
       return 'undelivered';
     }
-    const reason = image.imageStatus === 'done' ? 'same photo as before, not charged again' : 'not delivered, not charged';
-    await billing.release({ ...settlement, description: `Picture ${image.filename}: ${reason}` });
+    const free = image.imageStatus === 'done';
+    await billing.release({ ...settlement, description: `Picture ${image.filename}: ${free ? 'same photo as before, not charged again' : 'not delivered, not charged'}` });
     await repo.setCreditsCharged(imageId, 0);
-    return 'released';
+    return free ? 'free' : 'released';
   }
 
-  /** A picture's files, for one that will not be delivered (its job deleted, or not paid for). */
-  async removeFiles(jobId: string, imageId: string, resultKey: string | null): Promise<void> {
+  /** A job deleted by its seller leaves no file behind, whatever an attempt wrote before it knew. */
+  async removeIfJobDeleted(jobId: string): Promise<boolean> {
+    if (await this.deps.repo.loadJob(jobId)) return false;
+    await this.deps.storage.deletePrefix(storageKey.job(jobId));
+    return true;
+  }
+
+  /** A picture's files, for one that will not be delivered (not paid for). */
+  private async removeFiles(jobId: string, imageId: string, resultKey: string | null): Promise<void> {
     const keys = [storageKey.qwenOutput(jobId, imageId), storageKey.cutout(jobId, imageId), storageKey.mask(jobId, imageId), ...(resultKey ? [resultKey] : [])];
     for (const key of keys) await this.deps.storage.deletePrefix(key).catch(() => undefined);
   }
