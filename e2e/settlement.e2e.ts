@@ -120,7 +120,7 @@ test('a picture finished while billing did not answer is charged by its next att
     const handler = new ImageProcessHandler({
       repo, storage, qwenOutputs: outputService(), render: renderPool.render, settlement, metrics: createProcessorMetrics(), publishProgress: async () => undefined, logger,
     });
-    expect(await handler.handle({ imageId: imageIds[0], jobId })).toEqual({ status: 'skipped:done' });
+    expect(await handler.handle({ imageId: imageIds[0]!, jobId })).toEqual({ status: 'skipped:done' });
   } finally {
     await renderPool.close();
   }
@@ -198,7 +198,7 @@ test('a picture cancelled between its load and the start of its work makes no pa
       metrics: createProcessorMetrics(), publishProgress: async () => undefined, logger,
     });
     const requestsBefore = stack.sim.stats.requests;
-    expect(await handler.handle({ imageId: imageIds[0], jobId })).toEqual({ status: 'skipped:not_pending' });
+    expect(await handler.handle({ imageId: imageIds[0]!, jobId })).toEqual({ status: 'skipped:not_pending' });
     expect(stack.sim.stats.requests).toBe(requestsBefore);
     expect(await seller.balance()).toEqual({ balance: 30, reserved: 0, available: 30 });
   } finally {

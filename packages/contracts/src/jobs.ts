@@ -28,6 +28,11 @@ export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.
 export type ImageProcessPayload = z.infer<typeof imageProcessPayload>;
 
 export const jobFinalizePayload = z.strictObject({ jobId: z.uuid() });
+export type JobFinalizePayload = z.infer<typeof jobFinalizePayload>;
+
+/** A scheduler's job: it carries nothing, every processor upserts the same one. */
+export const retentionSweepPayload = z.strictObject({});
+export type RetentionSweepPayload = z.infer<typeof retentionSweepPayload>;
 
 /**
  * Settings travel as the seller sent them; the processor validates them again against the job's
@@ -41,16 +46,50 @@ export const editRenderPayload = z.strictObject({
   maskKey: z.string().regex(/^jobs\/[0-9a-f-]{36}\/masks\/[0-9a-f-]{36}-sent-[0-9a-f]{16}\.png$/).optional(),
 });
 export type EditRenderPayload = z.infer<typeof editRenderPayload>;
-export type JobFinalizePayload = z.infer<typeof jobFinalizePayload>;
+
+/** What each job answers: BullMQ keeps it as the job's return value (the gateway waits on an edit's). */
+export interface JobResults {
+  [JobName.ImageProcess]: { status: string };
+  [JobName.JobFinalize]: { status: string };
+  [JobName.RetentionSweep]: { jobs: number; cachedOutputs: number };
+  [JobName.EditRender]: { resultKey: string; width: number; height: number; format: string };
+}
+
+/**
+ * How a processor takes a queue: how many of its jobs at once, and how many times a job whose
+ * process died (its lock lapsed) is taken over before it fails.
+ */
+export interface WorkerSettings {
+  concurrency: number;
+  maxStalledCount: number;
+}
 
 /** Finished jobs leave Redis after a bounded time so its memory stays bounded (reliability 22). */
 const removeOnComplete = { age: 3600, count: 5000 };
 const removeOnFail = { age: 7 * 24 * 3600, count: 5000 };
 
+interface CatalogEntry {
+  queue: QueueName;
+  schema: z.ZodType;
+  worker: WorkerSettings;
+  options: object;
+  /** How long a caller waits for the job's answer. */
+  waitMs?: number;
+  schedulerId?: string;
+}
+
+/**
+ * Every job: its queue (one job name per queue), payload schema, enqueue options and worker
+ * settings. Settings the operator may change (the images' concurrency and attempts) take these
+ * as their defaults.
+ */
 export const jobCatalog = {
   [JobName.ImageProcess]: {
     queue: QueueName.Images,
     schema: imageProcessPayload,
+    // WORKER_CONCURRENCY overrides the concurrency. After three stalls a picture fails and the
+    // job's finalizer settles it.
+    worker: { concurrency: 4, maxStalledCount: 3 },
     options: {
       attempts: 6,
       backoff: { type: 'exponential' as const, delay: 2000, jitter: 0.5 },
@@ -63,6 +102,7 @@ export const jobCatalog = {
   [JobName.JobFinalize]: {
     queue: QueueName.Jobs,
     schema: jobFinalizePayload,
+    worker: { concurrency: 4, maxStalledCount: 5 },
     options: {
       attempts: 10,
       backoff: { type: 'exponential' as const, delay: 1000, jitter: 0.5 },
@@ -73,10 +113,24 @@ export const jobCatalog = {
   [JobName.EditRender]: {
     queue: QueueName.Edits,
     schema: editRenderPayload,
-    // A seller waits on the answer: one try, and the record goes soon.
+    worker: { concurrency: 2, maxStalledCount: 1 },
+    // A seller waits on the answer (a render from a stored cutout takes well under a second):
+    // one try, the gateway gives up after waitMs, and the record goes soon.
+    waitMs: 20_000,
     options: { attempts: 1, removeOnComplete: { age: 600, count: 1000 }, removeOnFail: { age: 3600, count: 1000 } },
   },
-} as const;
+  [JobName.RetentionSweep]: {
+    queue: QueueName.Maintenance,
+    schema: retentionSweepPayload,
+    worker: { concurrency: 1, maxStalledCount: 1 },
+    /** One BullMQ job scheduler for the whole fleet: every processor upserts this id. */
+    schedulerId: 'retention',
+    options: { removeOnComplete: 50, removeOnFail: 50 },
+  },
+} as const satisfies Record<JobName, CatalogEntry>;
+
+export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]['schema']>;
+export type JobResult<N extends JobName> = JobResults[N];
 
 /** Custom BullMQ job ids may not contain ':'; these are stable so a retried enqueue is a no-op. */
 export const bullJobId = {

@@ -10,6 +10,8 @@ export * from './redis';
 export * from './storage';
 export * from './billing-client';
 export * from './shutdown';
+export * from './ops';
+export * from './pictures';
 export * from './thread-pool';
 export * from './slots';
 export * from './supabase';

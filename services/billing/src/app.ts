@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type Stripe from 'stripe';
 import { toErrorResponse } from '@masterpost/contracts';
-import { type Logger, type Pack } from '@masterpost/platform';
+import { opsMiddleware, type Logger, type Pack } from '@masterpost/platform';
 import type { LedgerStore } from './ledger/ledger.repository';
 import { internalRoutes } from './routes/internal.routes';
 import { webhookRoutes } from './routes/webhook.routes';
@@ -24,20 +24,7 @@ export interface BillingDeps {
 export function buildBillingApp(deps: BillingDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', pid: process.pid });
-  });
-  app.get('/ready', async (_req, res) => {
-    const checks = await deps.ready();
-    const ok = Object.values(checks).every((value) => value === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
-  });
-  if (deps.metrics) {
-    const metrics = deps.metrics;
-    app.get('/metrics', async (_req, res) => {
-      res.set('content-type', metrics.contentType).send(await metrics.text());
-    });
-  }
+  app.use(opsMiddleware({ checks: deps.ready, metrics: deps.metrics }));
   // The webhook needs the raw body, so it is mounted before the JSON parser.
   app.use(webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.webhookSecret, webhooks: new WebhookService(deps.ledger, deps.packs, deps.logger), logger: deps.logger }));
   app.use(express.json({ limit: '100kb' }));

@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit } from '@masterpost/platform';
+import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit, probe } from '@masterpost/platform';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
 import { LedgerStore } from './ledger/ledger.repository';
@@ -32,12 +32,7 @@ async function main(): Promise<void> {
     publicUrl: config.PUBLIC_URL,
     logger,
     metrics: { contentType: registry.contentType, text: () => registry.metrics() },
-    ready: async () => ({
-      postgres: await pool.query('select 1').then(
-        () => 'ok',
-        (error: Error) => `down: ${error.message}`,
-      ),
-    }),
+    ready: async () => ({ postgres: await probe(() => pool.query('select 1')) }),
   });
 
   // Holds whose job vanished (Redis lost, gateway crashed mid-request) are released by TTL.

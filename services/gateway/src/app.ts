@@ -2,7 +2,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { toErrorResponse } from '@masterpost/contracts';
-import { type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
+import { opsMiddleware, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
 import type { EditQueue } from './adapters/edit-queue';
@@ -25,10 +25,10 @@ import { adminRoutes } from './routes/admin.routes';
 import { authRoutes } from './routes/auth.routes';
 import { creditsRoutes } from './routes/credits.routes';
 import { jobsRoutes } from './routes/jobs.routes';
-import { opsRoutes } from './routes/ops.routes';
 import { uploadsRoutes } from './routes/uploads.routes';
 import type { TokenService } from './services/auth.service';
 import { IntakeService } from './services/intake.service';
+import { JobCreditsService } from './services/job-credits.service';
 import { JobsService } from './services/jobs.service';
 
 export interface GatewayDeps {
@@ -70,7 +70,8 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   });
 
   const authenticate = requireUser(deps.tokens);
-  app.use(opsRoutes({ registry, checks: deps.checks }));
+  // The AI provider's pause is shown, but the gateway still takes uploads meanwhile: they wait in the queue.
+  app.use(opsMiddleware({ checks: deps.checks, advisory: ['ai_provider'], metrics: { contentType: registry.contentType, text: () => registry.metrics() } }));
   app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], operators: deps.users, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
   app.use(express.static(path.join(__dirname, 'public'), { index: 'index.html', maxAge: 0 }));
   // Before the JSON parser: Stripe's signature covers the raw body.
@@ -81,8 +82,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
     jobs: deps.jobs,
     queue: deps.queue,
     storage: deps.storage,
-    billing: deps.billing,
-    holdTtlSeconds: config.HOLD_TTL_SECONDS,
+    credits: new JobCreditsService({ billing: deps.billing, holdTtlSeconds: config.HOLD_TTL_SECONDS }),
     qwenPerSecond: config.QWEN_MAX_PER_SECOND,
   });
   const intake = new IntakeService({

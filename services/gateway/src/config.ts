@@ -1,3 +1,4 @@
+import { jobCatalog, JobName } from '@masterpost/contracts';
 import { defaults, env, parseConfig } from '@masterpost/platform';
 
 export function loadGatewayConfig(source: Record<string, string | undefined> = process.env) {
@@ -34,8 +35,9 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       QWEN_MAX_PER_SECOND: env.number(2, 0.01),
       // Retries of a picture after a transient failure (500, timeout, network): how many tries
       // in all and the first backoff delay, doubled at each try, with jitter.
-      IMAGE_ATTEMPTS: env.int(6, 1, 20),
-      IMAGE_RETRY_DELAY_MS: env.int(2000, 10),
+      // The catalog's are the defaults; tests and operators may change them.
+      IMAGE_ATTEMPTS: env.int(jobCatalog[JobName.ImageProcess].options.attempts, 1, 20),
+      IMAGE_RETRY_DELAY_MS: env.int(jobCatalog[JobName.ImageProcess].options.backoff.delay, 10),
       // How long a finished picture's queue record stays in Redis (Bull Board shows it meanwhile);
       // what the seller sees lives in PostgreSQL, so Redis holds only recent and unfinished work.
       FINISHED_JOBS_KEEP_SECONDS: env.int(3600, 1),

@@ -1,5 +1,5 @@
 import { fleetKeys } from '@masterpost/contracts';
-import { BillingClient, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/platform';
+import { BillingClient, probe, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/platform';
 import { buildGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
 import { JobsRepository } from './adapters/jobs.repository';
@@ -48,8 +48,8 @@ async function main(): Promise<void> {
     checks: async () => {
       const paused = await producer.get(fleetKeys(config.QUEUE_PREFIX).paused).catch(() => null);
       return {
-        redis: await producer.ping().then(() => 'ok', (error: Error) => `down: ${error.message}`),
-        postgres: await pool.query('select 1').then(() => 'ok', (error: Error) => `down: ${error.message}`),
+        redis: await probe(() => producer.ping()),
+        postgres: await probe(() => pool.query('select 1')),
         billing: (await billing.ping()) ? 'ok' : 'down',
         ai_provider: paused ? `paused: ${(JSON.parse(paused) as { reason: string }).reason}` : 'ok',
       };

@@ -1,5 +1,6 @@
 import { ConfigError, defaults, env, parseConfig } from '@masterpost/platform';
 import { z } from 'zod';
+import { jobCatalog, JobName } from '@masterpost/contracts';
 import { DEFAULT_PROMPTS_FILE } from './qwen/prompts';
 import { DEFAULT_RESULT_HOSTS, hostPatternProblems, parseResolveRules } from './qwen/result-hosts';
 
@@ -56,7 +57,7 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       // check runs (interval).
       WORKER_LOCK_MS: env.int(30_000, 1000),
       WORKER_STALLED_INTERVAL_MS: env.int(30_000, 500),
-      WORKER_CONCURRENCY: env.int(4, 1, 64),
+      WORKER_CONCURRENCY: env.int(jobCatalog[JobName.ImageProcess].worker.concurrency, 1, 64),
       // Worker threads that render pictures (the CPU-heavy step); about one per core.
       RENDER_THREADS: env.int(2, 1, 64),
       // Uploads and results are deleted this long after their job was created (7 days).

@@ -1,5 +1,5 @@
 import { Queue, QueueEvents } from 'bullmq';
-import { jobCatalog, JobName } from '@masterpost/contracts';
+import { jobCatalog, JobName, type JobResult } from '@masterpost/contracts';
 import { logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
 
 /**
@@ -18,11 +18,11 @@ export class EditQueue {
     this.events.on('error', logConnectionErrors(logger, 'edits queue events'));
   }
 
-  /** Resolves with the processor's answer; rejects with its error message or on timeout. */
-  async render(imageId: string, userId: string, settings: Record<string, unknown>, timeoutMs: number, maskKey?: string): Promise<{ resultKey: string }> {
+  /** Resolves with the processor's answer; rejects with its error message or after the catalog's waitMs. */
+  async render(imageId: string, userId: string, settings: Record<string, unknown>, maskKey?: string): Promise<JobResult<typeof JobName.EditRender>> {
     const edit = jobCatalog[JobName.EditRender];
     const job = await this.queue.add(JobName.EditRender, edit.schema.parse({ imageId, userId, settings, ...(maskKey ? { maskKey } : {}) }), edit.options);
-    return (await job.waitUntilFinished(this.events, timeoutMs)) as { resultKey: string };
+    return (await job.waitUntilFinished(this.events, edit.waitMs)) as JobResult<typeof JobName.EditRender>;
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,7 @@ export class QueueAdapter {
   constructor(
     connection: IORedis,
     readonly prefix: string,
-    private readonly settings: QueueSettings = { attempts: 6, delayMs: 2000, keepFinishedSeconds: 3600 },
+    private readonly settings: QueueSettings,
     logger?: Logger,
   ) {
     this.flows = new FlowProducer({ connection, prefix });

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import sharp from 'sharp';
 import { AppError, ErrorCode, storageKey, type PipelineId } from '@masterpost/contracts';
-import type { Storage } from '@masterpost/platform';
+import { brightestGrey, readPictureHeader, type Storage } from '@masterpost/platform';
 import type { EditQueue } from '../adapters/edit-queue';
 import type { JobsRepository } from '../adapters/jobs.repository';
 import { checkSettings } from './settings';
@@ -16,7 +15,6 @@ const MASK_MAX_PIXELS = 50_000_000;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Masks drawn over a scaled view come back scaled; their shape must still be the picture's. */
 const ASPECT_TOLERANCE = 0.02;
-const EDIT_TIMEOUT_MS = 20_000;
 
 export interface EditedPicture {
   image_id: string;
@@ -58,7 +56,7 @@ export class EditorService {
 
   private async run(imageId: string, userId: string, settings: Record<string, unknown>, maskKey?: string): Promise<void> {
     try {
-      await this.deps.edits.render(imageId, userId, settings, EDIT_TIMEOUT_MS, maskKey);
+      await this.deps.edits.render(imageId, userId, settings, maskKey);
     } catch (error) {
       throw new AppError(503, ErrorCode.ServiceUnavailable, `the picture could not be made again right now: ${(error as Error).message}`);
     }
@@ -69,20 +67,20 @@ export class EditorService {
 async function checkMask(mask: Buffer, storage: Storage, currentMaskKey: string): Promise<void> {
   const invalid = (message: string) => new AppError(400, ErrorCode.InvalidMask, `mask: ${message}`, { field: 'mask' });
   if (mask.length < PNG_SIGNATURE.length || !mask.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) throw invalid('must be a PNG image');
-  let stats;
+  let brightest;
   let size;
   try {
-    size = await sharp(mask, { limitInputPixels: MASK_MAX_PIXELS }).metadata();
-    stats = await sharp(mask, { limitInputPixels: MASK_MAX_PIXELS }).flatten({ background: '#000000' }).greyscale().stats();
+    size = await readPictureHeader(mask, MASK_MAX_PIXELS);
+    brightest = await brightestGrey(mask, MASK_MAX_PIXELS);
   } catch {
     throw invalid('the PNG could not be read');
   }
   if (await storage.exists(currentMaskKey)) {
-    const current = await sharp(await storage.get(currentMaskKey)).metadata();
-    const wanted = current.width! / current.height!;
-    if (Math.abs(size.width! / size.height! - wanted) > wanted * ASPECT_TOLERANCE) {
+    const current = await readPictureHeader(await storage.get(currentMaskKey));
+    const wanted = current.width / current.height;
+    if (Math.abs(size.width / size.height - wanted) > wanted * ASPECT_TOLERANCE) {
       throw invalid(`must have the shape of the picture's mask, ${current.width}x${current.height} or a scaled copy; this one is ${size.width}x${size.height}`);
     }
   }
-  if ((stats.channels[0]?.max ?? 0) < 128) throw invalid('marks nothing as product (white = product, black = background)');
+  if (brightest < 128) throw invalid('marks nothing as product (white = product, black = background)');
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, creditsFor, ErrorCode, isPipelineId, isUuid, ledgerReference, pipelineIds, storageKey, jobSettingsSchema, type JobSettings } from '@masterpost/contracts';
-import { BillingRequestError, type BillingClient, type Storage } from '@masterpost/platform';
+import type { Storage } from '@masterpost/platform';
 import { TERMINAL_JOB_STATUSES, type ImageRow, type JobRow, type JobsRepository } from '../adapters/jobs.repository';
 import type { QueueAdapter } from '../adapters/queue.adapter';
+import type { JobCreditsService } from './job-credits.service';
 import { checkSettings } from './settings';
 
 /**
@@ -45,8 +46,7 @@ export class JobsService {
       jobs: JobsRepository;
       queue: QueueAdapter;
       storage: Storage;
-      billing: BillingClient;
-      holdTtlSeconds: number;
+      credits: JobCreditsService;
       qwenPerSecond: number;
     },
   ) {}
@@ -69,35 +69,17 @@ export class JobsService {
     if (!(await this.deps.jobs.claimForProcessing(jobId, userId, pipeline, settings, holdReference, nonce))) {
       throw new AppError(409, ErrorCode.AlreadyProcessing, 'this job is already being processed');
     }
-    let hold;
     try {
-      hold = await this.deps.billing.hold({ userId, amount: needed, reference: holdReference, ttlSeconds: this.deps.holdTtlSeconds, description: `Reserved for ${images.length} pictures` });
+      await this.deps.credits.reserve({ userId, holdReference, amount: needed, pictures: images.length });
     } catch (error) {
       await this.deps.jobs.unclaim(jobId);
-      if (error instanceof BillingRequestError) throw new AppError(error.status, error.code, error.message, error.details);
-      // The answer was lost, not necessarily the hold: return it if it was made. Should this fail
-      // too, the ledger's reconciliation returns a hold no job refers to.
-      await this.deps.billing.release({ holdReference, amount: null, reference: ledgerReference.jobClose(holdReference), description: 'Reservation returned: the request failed' }).catch(() => undefined);
-      throw new AppError(503, ErrorCode.ServiceUnavailable, 'billing is unavailable right now; nothing was reserved, try again shortly');
-    }
-    if (hold.status === 'in_debt') {
-      await this.deps.jobs.unclaim(jobId);
-      throw new AppError(402, ErrorCode.AccountInDebt, `a refund or dispute took back credits already spent: your account owes ${hold.owed ?? 0} credits; buy credits to process again`, {
-        owed: hold.owed ?? 0,
-      });
-    }
-    if (hold.status === 'insufficient') {
-      await this.deps.jobs.unclaim(jobId);
-      throw new AppError(402, ErrorCode.InsufficientCredits, `this job needs ${needed} credits and ${hold.available} are available`, {
-        needed,
-        available: hold.available,
-      });
+      throw error;
     }
     try {
       await this.deps.queue.enqueueJob(jobId, images.map((image) => image.id), nonce);
     } catch {
       // Redis is down: give the credits back and let the seller try again.
-      await this.deps.billing.release({ holdReference, amount: null, reference: ledgerReference.jobClose(holdReference), description: 'Could not queue the job' }).catch(() => undefined);
+      await this.deps.credits.returnReservation(holdReference, 'Could not queue the job');
       await this.deps.jobs.unclaim(jobId);
       throw new AppError(503, ErrorCode.ServiceUnavailable, 'the work queue is unavailable right now; nothing was charged, try again shortly');
     }
@@ -108,18 +90,7 @@ export class JobsService {
     const job = await this.ownedJob(jobId, userId);
     const cancelledImages = await this.deps.jobs.cancel(jobId);
     if (cancelledImages === null) throw new AppError(409, 'already_finished', `this job is already ${job.status}`, { status: job.status });
-    let released = 0;
-    if (job.hold_reference) {
-      for (const imageId of cancelledImages) {
-        const result = await this.deps.billing.release({
-          holdReference: job.hold_reference,
-          amount: job.credits_per_image,
-          reference: ledgerReference.imageSettlement(imageId),
-          description: 'Picture cancelled: not charged',
-        });
-        released += result.amount;
-      }
-    }
+    const released = job.hold_reference ? await this.deps.credits.releaseCancelled(job.hold_reference, cancelledImages, job.credits_per_image) : 0;
     return { job_id: jobId, status: 'cancelled', released_credits: released };
   }
 
@@ -135,12 +106,7 @@ export class JobsService {
     // Pictures still at the AI will not be delivered (their rows are gone): what the hold still
     // reserves goes back now, not when it expires. With billing down the files still go, and the
     // ledger's reconciliation returns the hold no job refers to any more.
-    if (job.hold_reference && !job.finished_at) {
-      const rest = await this.deps.billing
-        .release({ holdReference: job.hold_reference, amount: null, reference: ledgerReference.jobClose(job.hold_reference), description: 'Job deleted' })
-        .catch(() => null);
-      if (rest?.status === 'applied') released += rest.amount;
-    }
+    if (job.hold_reference && !job.finished_at) released += await this.deps.credits.returnReservation(job.hold_reference, 'Job deleted');
     await this.deps.storage.deletePrefix(storageKey.job(jobId));
     return { job_id: jobId, deleted: true, released_credits: released };
   }

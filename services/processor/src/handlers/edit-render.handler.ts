@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { editRenderPayload, formatExtension, mergeSettings, resolveRenderSpec, SettingsError, storageKey } from '@masterpost/contracts';
+import { formatExtension, type EditRenderPayload, type JobName, type JobResult, mergeSettings, resolveRenderSpec, SettingsError, storageKey } from '@masterpost/contracts';
 import { type Logger, type Storage } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 import type { Renderer } from '../render/render-pool';
@@ -17,10 +17,7 @@ import { outputNameFor } from './image-process.handler';
 export class EditRenderHandler {
   constructor(private readonly deps: { repo: ImagesRepository; storage: Storage; render: Renderer; logger: Logger }) {}
 
-  async handle(data: unknown): Promise<{ resultKey: string; width: number; height: number; format: string }> {
-    const parsed = editRenderPayload.safeParse(data);
-    if (!parsed.success) throw new UnrecoverableError(`EditRender payload is invalid: ${parsed.error.message}`);
-    const { imageId, userId, settings, maskKey } = parsed.data;
+  async handle({ imageId, userId, settings, maskKey }: EditRenderPayload): Promise<JobResult<typeof JobName.EditRender>> {
     const image = await this.deps.repo.loadEditable(imageId);
     if (!image || image.userId !== userId || image.status !== 'done' || !image.cutoutKey || !image.qwenKey) {
       throw new UnrecoverableError('no finished picture to edit');

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { UnrecoverableError } from 'bullmq';
-import { formatExtension, imageProcessPayload, resolveRenderSpec, SettingsError, storageKey, type RenderSpec } from '@masterpost/contracts';
+import { formatExtension, resolveRenderSpec, SettingsError, storageKey, type ImageProcessPayload, type JobName, type JobResult, type RenderSpec } from '@masterpost/contracts';
 import { type Logger, type Storage } from '@masterpost/platform';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import type { ProcessorMetrics } from '../metrics';
@@ -36,10 +35,7 @@ export function outputNameFor(filename: string, extension: string): string {
 export class ImageProcessHandler {
   constructor(private readonly deps: ImageProcessDeps) {}
 
-  async handle(data: unknown): Promise<{ status: string }> {
-    const parsed = imageProcessPayload.safeParse(data);
-    if (!parsed.success) throw new UnrecoverableError(`ImageProcess payload is invalid: ${parsed.error.message}`);
-    const { imageId, jobId } = parsed.data;
+  async handle({ imageId, jobId }: ImageProcessPayload): Promise<JobResult<typeof JobName.ImageProcess>> {
     const context = await this.deps.repo.load(imageId);
     if (!context) {
       await this.deps.settlement.removeIfJobDeleted(jobId);

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { jobFinalizePayload, ledgerReference } from '@masterpost/contracts';
+import { ledgerReference, type JobFinalizePayload, type JobName, type JobResult } from '@masterpost/contracts';
 import { type BillingClient, type Logger } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 import type { ImageSettlement } from '../settlement/image-settlement';
@@ -16,10 +16,7 @@ export class JobFinalizeHandler {
     private readonly deps: { repo: ImagesRepository; billing: BillingClient; settlement: ImageSettlement; publishProgress: (jobId: string) => Promise<void>; logger: Logger },
   ) {}
 
-  async handle(data: unknown): Promise<{ status: string }> {
-    const parsed = jobFinalizePayload.safeParse(data);
-    if (!parsed.success) throw new UnrecoverableError(`JobFinalize payload is invalid: ${parsed.error.message}`);
-    const { jobId } = parsed.data;
+  async handle({ jobId }: JobFinalizePayload): Promise<JobResult<typeof JobName.JobFinalize>> {
     const { repo, billing, settlement } = this.deps;
     const job = await repo.loadJob(jobId);
     if (!job) return { status: 'missing' };

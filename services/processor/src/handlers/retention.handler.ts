@@ -1,4 +1,4 @@
-import { storageKey } from '@masterpost/contracts';
+import { storageKey, type JobName, type JobResult } from '@masterpost/contracts';
 import { type Logger, type Storage } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 
@@ -14,7 +14,7 @@ export class RetentionHandler {
     private readonly deps: { repo: ImagesRepository; storage: Storage; retentionSeconds: number; logger: Logger },
   ) {}
 
-  async handle(): Promise<{ jobs: number; cachedOutputs: number }> {
+  async handle(): Promise<JobResult<typeof JobName.RetentionSweep>> {
     const { repo, storage, retentionSeconds } = this.deps;
     let jobs = 0;
     for (;;) {

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { readPictureHeader, uprightJpeg } from '@masterpost/platform';
 
 /**
  * Makes a photo acceptable to DashScope: upright (EXIF applied), sRGB, flattened on white (the
@@ -42,21 +42,11 @@ export function fitIntoQwenBounds(width: number, height: number, maxSide = SENT_
  * 413), never below the provider's smallest side.
  */
 export async function prepareQwenInput(original: Buffer, scale = 1, maxSide = SENT_MAX_SIDE): Promise<PreparedInput> {
-  const oriented = sharp(original, { failOn: 'error', animated: false, limitInputPixels: 100_000_000 }).rotate();
-  const metadata = await sharp(original, { animated: false }).metadata();
-  const rotated = (metadata.orientation ?? 1) >= 5;
-  const width = rotated ? (metadata.height ?? 0) : (metadata.width ?? 0);
-  const height = rotated ? (metadata.width ?? 0) : (metadata.height ?? 0);
+  const { width, height } = await readPictureHeader(original);
   const fitted = fitIntoQwenBounds(width, height, maxSide);
   const target = scale < 1 ? fitIntoQwenBounds(Math.round(fitted.width * scale), Math.round(fitted.height * scale), maxSide) : fitted;
   for (const quality of [92, 85, 75]) {
-    const bytes = await oriented
-      .clone()
-      .resize({ width: target.width, height: target.height, fit: 'fill' })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .jpeg({ quality })
-      .toBuffer();
+    const bytes = await uprightJpeg(original, target, quality);
     // base64 grows the payload by a third; the limit applies to what is sent.
     if (Math.ceil(bytes.length / 3) * 4 <= INPUT_LIMITS.maxEncodedBytes) return { bytes, mime: 'image/jpeg', ...target };
   }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { readPictureHeader, samplePicture } from '@masterpost/platform';
 import type { ProcessorConfig } from '../config';
 import { createQwenClient } from './qwen.client';
 import { QwenError } from './qwen.errors';
@@ -37,10 +37,7 @@ export function maskKey(key: string): string {
 
 /** A product on a grey floor: something moderation has no reason to refuse. */
 async function testPicture(): Promise<Buffer> {
-  return sharp({ create: { width: 640, height: 640, channels: 3, background: '#d6d6d6' } })
-    .composite([{ input: { create: { width: 260, height: 340, channels: 3, background: '#1f6fb2' } }, left: 190, top: 150 }])
-    .jpeg({ quality: 90 })
-    .toBuffer();
+  return samplePicture(640, '#d6d6d6', { width: 260, height: 340, colour: '#1f6fb2' });
 }
 
 function explain(error: unknown, config: ProcessorConfig, region: string): string {
@@ -83,7 +80,7 @@ export async function checkDashScope(config: ProcessorConfig): Promise<CheckRepo
     });
     resultHost = new URL(result.resultUrl).hostname;
     const picture = await qwen.download(result.resultUrl);
-    const { width, height } = await sharp(picture).metadata();
+    const { width, height } = await readPictureHeader(picture);
     return {
       name: 'DashScope',
       status: 'ok',

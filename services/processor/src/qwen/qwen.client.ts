@@ -1,6 +1,6 @@
 import axios, { AxiosError, type AxiosInstance } from 'axios';
+import { readPictureHeader } from '@masterpost/platform';
 import axiosRetry, { exponentialDelay, isNetworkOrIdempotentRequestError } from 'axios-retry';
-import sharp from 'sharp';
 import { QwenError, classifyDashScopeAnswer } from './qwen.errors';
 import { resultUrlProblem, type ResolveRule } from './result-hosts';
 
@@ -169,8 +169,8 @@ export class QwenClient {
       throw new QwenError('retry', 'ResultDownloadFailed', `could not download the result: ${(error as Error).message}`, null, null, true);
     }
     try {
-      const metadata = await sharp(bytes).metadata();
-      if (!metadata.width || !metadata.height) throw new Error('no dimensions');
+      const header = await readPictureHeader(bytes);
+      if (!header.width || !header.height) throw new Error('no dimensions');
     } catch {
       throw new QwenError('retry', 'ResultNotAnImage', 'the downloaded result is not a picture', 200, null, true);
     }

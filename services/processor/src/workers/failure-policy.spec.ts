@@ -1,9 +1,9 @@
 import { BillingUnavailableError } from '@masterpost/platform';
 import { decideOnFailure } from './failure-policy';
-import { PermanentImageError } from './image-errors';
-import { FleetPausedError } from './qwen/fleet-gate';
-import { TwinInFlightError } from './qwen/qwen-output.service';
-import { QwenError } from './qwen/qwen.errors';
+import { PermanentImageError } from '../image-errors';
+import { FleetPausedError } from '../qwen/fleet-gate';
+import { TwinInFlightError } from '../qwen/qwen-output.service';
+import { QwenError } from '../qwen/qwen.errors';
 
 /** Every kind of failure a picture's attempt can end in, and what becomes of the picture. */
 describe('decideOnFailure', () => {

@@ -1,12 +1,12 @@
 import { BillingUnavailableError } from '@masterpost/platform';
-import { PermanentImageError } from './image-errors';
-import { FleetPausedError } from './qwen/fleet-gate';
-import { TwinInFlightError } from './qwen/qwen-output.service';
-import { ACCOUNT_STATE_CODES, QwenError } from './qwen/qwen.errors';
+import { PermanentImageError } from '../image-errors';
+import { FleetPausedError } from '../qwen/fleet-gate';
+import { TwinInFlightError } from '../qwen/qwen-output.service';
+import { ACCOUNT_STATE_CODES, QwenError } from '../qwen/qwen.errors';
 
 /**
  * What becomes of a picture whose attempt threw: the one place that reads an error and decides,
- * kept apart from the queue mechanics that carry the decision out (worker.ts), so every rule is
+ * kept apart from the queue mechanics that carry the decision out (workers.ts, image-failures.ts), so every rule is
  * a line here and a case in its spec.
  * - fail: the picture fails now, uncharged, with a message the seller understands.
  * - pause: the AI provider refuses our account or configuration (or the fleet is paused): the

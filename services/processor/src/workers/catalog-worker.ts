@@ -1,0 +1,54 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { jobCatalog, type JobName, type JobPayload, type JobResult, type WorkerSettings } from '@masterpost/contracts';
+import type { IORedis, Logger } from '@masterpost/platform';
+
+/** What every worker of the fleet shares: its Redis, its prefix, and how a dead process's jobs are found. */
+export interface FleetWorkerOptions {
+  connection: IORedis;
+  prefix: string;
+  stalledIntervalMs: number;
+  lockMs: number;
+  logger: Logger;
+}
+
+export type CatalogJob<N extends JobName> = Job<JobPayload<N>, JobResult<N>>;
+export type CatalogWorker<N extends JobName> = Worker<JobPayload<N>, JobResult<N>>;
+
+/**
+ * A worker for one catalog entry: its queue, concurrency and stall rule come from the catalog
+ * (an operator's setting may override them), and the payload is checked against the entry's
+ * schema before the handler sees it, so a handler takes its payload typed and never `unknown`.
+ * A payload that does not match, or a job of another name on the queue, fails at once: no retry
+ * would make it valid.
+ */
+export function catalogWorker<N extends JobName>(
+  name: N,
+  handle: (payload: JobPayload<N>, job: CatalogJob<N>, token: string | undefined) => Promise<JobResult<N>>,
+  fleet: FleetWorkerOptions,
+  overrides: Partial<WorkerSettings> = {},
+): CatalogWorker<N> {
+  const entry = jobCatalog[name];
+  const settings: WorkerSettings = { ...entry.worker, ...overrides };
+  const worker = new Worker<JobPayload<N>, JobResult<N>>(
+    entry.queue,
+    async (job, token) => {
+      if (job.name !== name) throw new UnrecoverableError(`unknown job ${job.name} on queue ${entry.queue}`);
+      // A scheduler's job may carry no data at all.
+      const parsed = entry.schema.safeParse(job.data ?? {});
+      if (!parsed.success) throw new UnrecoverableError(`${name} payload is invalid: ${parsed.error.message}`);
+      return handle(parsed.data as JobPayload<N>, job, token);
+    },
+    {
+      connection: fleet.connection,
+      prefix: fleet.prefix,
+      stalledInterval: fleet.stalledIntervalMs,
+      lockDuration: fleet.lockMs,
+      concurrency: settings.concurrency,
+      maxStalledCount: settings.maxStalledCount,
+    },
+  );
+  const { logger } = fleet;
+  worker.on('error', (error) => logger.error({ err: error, queue: entry.queue }, 'worker error'));
+  worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, queue: entry.queue, attemptsMade: job?.attemptsMade, err: error.message }, 'job attempt failed'));
+  return worker;
+}

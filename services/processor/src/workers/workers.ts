@@ -1,0 +1,71 @@
+import { DelayedError } from 'bullmq';
+import { JobName } from '@masterpost/contracts';
+import { BillingUnavailableError, type Logger } from '@masterpost/platform';
+import type { EditRenderHandler } from '../handlers/edit-render.handler';
+import type { ImageProcessHandler } from '../handlers/image-process.handler';
+import type { JobFinalizeHandler } from '../handlers/job-finalize.handler';
+import type { RetentionHandler } from '../handlers/retention.handler';
+import { catalogWorker, type CatalogWorker, type FleetWorkerOptions } from './catalog-worker';
+import { BILLING_RETRY_MS } from './failure-policy';
+import type { ImageFailures } from './image-failures';
+
+export interface WorkerDeps {
+  fleet: FleetWorkerOptions;
+  /** WORKER_CONCURRENCY: pictures one processor works on at once. */
+  imageConcurrency: number;
+  imageHandler: ImageProcessHandler;
+  imageFailures: ImageFailures;
+  finalizeHandler: JobFinalizeHandler;
+  retentionHandler: RetentionHandler;
+  editHandler: EditRenderHandler;
+  logger: Logger;
+}
+
+/**
+ * The processor's four workers, one per catalog entry. A picture's failed attempt is decided by
+ * failure-policy.ts and carried out by image-failures.ts. The finalizer waits out billing
+ * outages the same way, so a long one delays settlement but never abandons it.
+ */
+export function createWorkers(deps: WorkerDeps) {
+  const { fleet, logger } = deps;
+  const images: CatalogWorker<typeof JobName.ImageProcess> = catalogWorker(
+    JobName.ImageProcess,
+    async (payload, job, token) => {
+      try {
+        return await deps.imageHandler.handle(payload);
+      } catch (error) {
+        return deps.imageFailures.carryOut(error, job, token, images);
+      }
+    },
+    fleet,
+    { concurrency: deps.imageConcurrency },
+  );
+
+  const jobs = catalogWorker(
+    JobName.JobFinalize,
+    async (payload, job, token) => {
+      try {
+        return await deps.finalizeHandler.handle(payload);
+      } catch (error) {
+        // A job is closed however long billing is away: its settlement waits, it does not give up.
+        if (!(error instanceof BillingUnavailableError)) throw error;
+        logger.warn({ jobId: job.id, err: error.message }, 'billing did not answer; the job closes when it does');
+        await job.moveToDelayed(Date.now() + BILLING_RETRY_MS, token);
+        throw new DelayedError();
+      }
+    },
+    fleet,
+  );
+
+  const maintenance = catalogWorker(JobName.RetentionSweep, () => deps.retentionHandler.handle(), fleet);
+  const edits = catalogWorker(JobName.EditRender, (payload) => deps.editHandler.handle(payload), fleet);
+
+  return {
+    images,
+    jobs,
+    maintenance,
+    edits,
+    /** Stops taking jobs and waits for the active ones. */
+    close: () => Promise.all([images.close(), jobs.close(), maintenance.close(), edits.close()]),
+  };
+}
