@@ -17,4 +17,28 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // Layers: a service builds its connections (PostgreSQL, Redis, storage, billing, threads,
+    // the logger) in main.ts and app.ts and wraps them in adapters; services, handlers and routes
+    // receive them and name only their types. Errors and stateless helpers stay importable.
+    files: ['services/*/src/**/*.ts'],
+    ignores: [
+      'services/*/src/main.ts', 'services/*/src/app.ts', 'services/*/src/config.ts', 'services/*/src/adapters/**',
+      'services/billing/src/ledger/**', 'services/processor/src/render/render-pool.ts', 'services/processor/src/render/render-thread.ts',
+      '**/*.spec.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [{
+          name: '@masterpost/platform',
+          allowTypeImports: true,
+          importNames: [
+            'createPool', 'withTransaction', 'queryWithRetry', 'createRedis', 'createStorage', 'createSupabaseClient', 'BillingClient',
+            'createLogger', 'ThreadPool', 'Slots', 'handleShutdown', 'startOpsServer', 'opsMiddleware', 'loadConfigOrExit',
+          ],
+          message: 'connections and process wiring are built in main.ts/app.ts and wrapped in adapters; import only the type here',
+        }],
+      }],
+    },
+  },
 );

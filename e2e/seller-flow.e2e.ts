@@ -1,6 +1,8 @@
 import AdmZip from 'adm-zip';
 import Stripe from 'stripe';
 import request from 'supertest';
+import type { z } from 'zod';
+import { catalogAnswer, creditBalance, manifest as manifestSchema, processAnswer, progress, session, uploadAnswer } from '@masterpost/contracts';
 import { getBinary, inspectPicture, productPhoto, zipOf } from './fixtures';
 import { cleanUpAfter, readEvents, startTestStack, type TestStack } from './harness';
 
@@ -21,11 +23,18 @@ beforeAll(async () => {
 
 cleanUpAfter(() => stack);
 
+/** The answer has the shape the contracts (and the OpenAPI document made from them) promise: a drift fails here. */
+function expectContract(schema: z.ZodType, body: unknown): void {
+  const checked = schema.safeParse(body);
+  expect(checked.success ? 'matches' : checked.error.issues).toBe('matches');
+}
+
 test('a seller turns five photos into Amazon-ready pictures and pays 3 credits for each', async () => {
   const api = request(stack.gatewayUrl);
   const registered = await api.post('/auth/register').send({ email: 'seller@example.com', password: 'correct horse battery' }).expect(201);
   const token = registered.body.access_token as string;
   expect(registered.body.credits).toEqual({ balance: 30, reserved: 0, available: 30 });
+  expectContract(session, registered.body);
 
   const photos = await Promise.all([
     productPhoto({ width: 1200, height: 1000, colour: '#c0392b', shape: 'box' }),
@@ -54,10 +63,12 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
   );
   expect(upload.body.rejected).toEqual([expect.objectContaining({ filename: 'broken.jpg', code: 'corrupt_image' })]);
   expect(upload.body.estimate).toMatchObject({ credits_needed: 15, credits_available: 30, max_affordable_images: 5 });
+  expectContract(uploadAnswer, upload.body);
 
   const jobId = upload.body.job_id as string;
   const processed = await api.post('/api/v1/process').set('authorization', `Bearer ${token}`).send({ job_id: jobId, pipeline: 'amazon' }).expect(202);
   expect(processed.body).toMatchObject({ job_id: jobId, status: 'queued', images: 5, credits_reserved: 15 });
+  expectContract(processAnswer, processed.body);
   const during = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
   expect(during.body.available).toBeLessThanOrEqual(15);
 
@@ -65,6 +76,7 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
   expect(events.at(-1)?.event).toBe('done');
   const last = events.filter((event) => event.event === 'progress').at(-1)?.data as { status: string; completed: number; failed: number; percentage: number };
   expect(last).toMatchObject({ status: 'completed', completed: 5, failed: 0, percentage: 100 });
+  for (const event of events.filter((candidate) => candidate.event === 'progress')) expectContract(progress, event.data);
 
   const download = await getBinary(api, `/api/v1/download/${jobId}`, token).expect(200);
   expect(download.headers['content-type']).toBe('application/zip');
@@ -90,6 +102,7 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
     images: Array<{ source_name: string; output_name: string; status: string; compliance: { passed: boolean } }>;
   };
   expect(manifest.images).toHaveLength(5);
+  expectContract(manifestSchema, manifest);
   for (const image of manifest.images) {
     expect(image.status).toBe('done');
     expect(image.compliance.passed).toBe(true);
@@ -97,7 +110,18 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
 
   const balance = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
   expect(balance.body).toEqual({ balance: 15, reserved: 0, available: 15 });
+  expectContract(creditBalance, balance.body);
   expect(stack.sim.stats.succeeded).toBe(5);
+});
+
+test('the catalog a client builds its choices from is the price charged and the presets applied', async () => {
+  const catalog = await request(stack.gatewayUrl).get('/api/v1/catalog').expect(200);
+  expectContract(catalogAnswer, catalog.body);
+  // 3 credits, as the first test's bill shows; Amazon's 2000 px JPEG, as its pictures are.
+  expect(catalog.body.credits_per_picture).toBe(3);
+  expect(catalog.body.pipelines.map((pipeline: { id: string }) => pipeline.id)).toEqual(['amazon', 'ebay', 'instagram', 'shopify', 'etsy']);
+  expect(catalog.body.pipelines[0]).toMatchObject({ id: 'amazon', canvas: { width: 2000, height: 2000 }, format: 'jpeg' });
+  expect(catalog.body.upload.accepted).toEqual(expect.arrayContaining(['jpeg', 'png', 'zip']));
 });
 
 test('a seller buys a pack: Stripe\'s signed event reaches billing through the public webhook path, credited once', async () => {

@@ -85,11 +85,16 @@ test('upload, shadow choice, the checks, a settings edit and a mask stroke, all 
   // The mask brush: erase the right half of the picture, row by row.
   await page.check('#mode-erase');
   await page.fill('#brush', '40');
-  const view = await page.locator('#view').boundingBox();
-  for (let y = view!.y + 5; y < view!.y + view!.height; y += 30) {
-    await page.mouse.move(view!.x + view!.width * 0.52, y);
+  // The cards above reload their pictures after an edit, which moves the canvas down the page:
+  // strokes wait for every picture to be laid out, and each reads the canvas's place again.
+  await page.waitForFunction('[...document.images].every((img) => img.complete)');
+  const rows = Math.ceil(((await page.locator('#view').boundingBox())!.height - 5) / 30);
+  for (let row = 0; row < rows; row++) {
+    const view = (await page.locator('#view').boundingBox())!;
+    const y = view.y + 5 + row * 30;
+    await page.mouse.move(view.x + view.width * 0.52, y);
     await page.mouse.down();
-    await page.mouse.move(view!.x + view!.width - 2, y, { steps: 4 });
+    await page.mouse.move(view.x + view.width - 2, y, { steps: 4 });
     await page.mouse.up();
   }
   await page.click('#apply-mask');

@@ -11,6 +11,12 @@ export const ErrorCode = {
   Unauthorized: 'unauthorized',
   Forbidden: 'forbidden',
   NotFound: 'not_found',
+  BadRequest: 'bad_request',
+  RateLimited: 'rate_limited',
+  AlreadyFinished: 'already_finished',
+  FilesDeleted: 'files_deleted',
+  InvalidSignature: 'invalid_signature',
+  NestedArchive: 'nested_archive',
   EmailTaken: 'email_taken',
   InsufficientCredits: 'insufficient_credits',
   AccountInDebt: 'account_in_debt',
@@ -25,6 +31,7 @@ export const ErrorCode = {
   ImageTooSmall: 'image_too_small',
   UnsafeArchive: 'unsafe_archive',
   ArchiveTooLarge: 'archive_too_large',
+  CorruptArchive: 'corrupt_archive',
   PaymentsUnavailable: 'payments_unavailable',
   ServiceUnavailable: 'service_unavailable',
   RequestInProgress: 'request_in_progress',
@@ -76,7 +83,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   const candidate = error as { type?: string; status?: number; expose?: boolean; message?: string };
   if (candidate && typeof candidate.status === 'number' && candidate.expose) {
     const code =
-      candidate.status === 413 ? ErrorCode.UploadTooLarge : candidate.type === 'entity.parse.failed' ? ErrorCode.InvalidInput : 'bad_request';
+      candidate.status === 413 ? ErrorCode.UploadTooLarge : candidate.type === 'entity.parse.failed' ? ErrorCode.InvalidInput : ErrorCode.BadRequest;
     const message = candidate.type === 'entity.parse.failed' ? 'the request body is not valid JSON' : (candidate.message ?? 'bad request');
     return { status: candidate.status, body: { error: { code, message } }, unexpected: false };
   }

@@ -11,3 +11,5 @@ export * from './validation';
 export * from './fleet-keys';
 export * from './storage-keys';
 export * from './media';
+export * from './records';
+export * from './api';

@@ -10,6 +10,9 @@ export const pictureFormats = {
   gif: { extension: 'gif', contentType: 'image/gif' },
 } as const;
 
+/** Every format in the table is accepted as an upload (by its content, not its name), and ZIPs of them. */
+export const acceptedUploadFormats = Object.keys(pictureFormats) as Array<keyof typeof pictureFormats>;
+
 export function extensionOf(format: string): string {
   return (pictureFormats as Record<string, { extension: string }>)[format]?.extension ?? 'bin';
 }

@@ -1,5 +1,4 @@
-import type { CreditBalance } from '@masterpost/contracts';
-import { isErrorBody } from '@masterpost/contracts';
+import { isErrorBody, type CreditBalance, type HistoryPage, type Pack } from '@masterpost/contracts';
 
 /**
  * The billing service's internal API, as its callers see it. The gateway and the processor
@@ -24,23 +23,6 @@ export interface SettleResult {
 }
 export interface GrantResult extends LedgerState {
   applied: boolean;
-}
-export interface HistoryItem {
-  id: string;
-  delta: number;
-  /** Change of what the seller owes (a reversal beyond the balance, or a purchase paying it). */
-  owed_delta?: number;
-  kind: string;
-  reference: string;
-  description: string;
-  created_at: string;
-}
-export interface Pack {
-  id: string;
-  name: string;
-  credits: number;
-  price_cents: number;
-  currency: string;
 }
 
 export class BillingUnavailableError extends Error {
@@ -101,7 +83,7 @@ export class BillingClient {
     return this.call('GET', `/internal/accounts/${encodeURIComponent(userId)}`);
   }
 
-  history(userId: string, limit: number, cursor?: string): Promise<{ items: HistoryItem[]; next_cursor: string | null }> {
+  history(userId: string, limit: number, cursor?: string): Promise<HistoryPage> {
     const query = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
     return this.call('GET', `/internal/accounts/${encodeURIComponent(userId)}/history?${query.toString()}`);
   }

@@ -18,9 +18,10 @@ export function isRetryablePgError(error: unknown): boolean {
 
 /**
  * Runs `attempt` again after a serialization failure or deadlock: Postgres's documented answer
- * to those is "run the whole transaction again".
+ * to those is "run the whole transaction again". The one retry loop for PostgreSQL, whether it
+ * is reached over a connection or through Supabase's PostgREST (an error carrying the same code).
  */
-async function retryOnConflict<T>(attempt: () => Promise<T>, maxAttempts: number): Promise<T> {
+export async function retryOnConflict<T>(attempt: () => Promise<T>, maxAttempts: number): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type Stripe from 'stripe';
-import { toErrorResponse } from '@masterpost/contracts';
-import { opsMiddleware, type Logger, type Pack } from '@masterpost/platform';
+import { toErrorResponse, type Pack } from '@masterpost/contracts';
+import { opsMiddleware, type Logger } from '@masterpost/platform';
 import type { LedgerStore } from './ledger/ledger.repository';
 import { internalRoutes } from './routes/internal.routes';
 import { webhookRoutes } from './routes/webhook.routes';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Pack } from '@masterpost/platform';
+import type { Pack } from '@masterpost/contracts';
 
 /**
  * Credit packs: the server's price table is the only source of what a payment buys

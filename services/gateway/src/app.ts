@@ -23,6 +23,7 @@ import { createRateLimits } from './middleware/rate-limits';
 import { requireUser } from './middleware/auth.middleware';
 import { adminRoutes } from './routes/admin.routes';
 import { authRoutes } from './routes/auth.routes';
+import { catalogRoutes } from './routes/catalog.routes';
 import { creditsRoutes } from './routes/credits.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { uploadsRoutes } from './routes/uploads.routes';
@@ -108,6 +109,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(['/auth/login', '/auth/register'], limits.auth);
   app.use(authRoutes({ accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS }), authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
+  app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(
     uploadsRoutes({
       intake,

@@ -1,4 +1,5 @@
-import type { HistoryItem, HoldStatus, LedgerState, SettleStatus } from '@masterpost/platform';
+import type { HistoryItem } from '@masterpost/contracts';
+import type { HoldStatus, LedgerState, SettleStatus } from '@masterpost/platform';
 import type { SqlFunctions } from './sql-functions';
 
 /**

@@ -1,5 +1,5 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { queryWithRetry, type Pool } from '@masterpost/platform';
+import { queryWithRetry, retryOnConflict, type Pool } from '@masterpost/platform';
 
 /**
  * How billing reaches the ledger's SQL functions (db/migrations): over a Postgres connection,
@@ -37,19 +37,17 @@ export class PgFunctions implements SqlFunctions {
   }
 }
 
-/** Postgres's codes for a serialization failure and a deadlock: the call is safe to repeat. */
-const RETRYABLE = new Set(['40001', '40P01']);
-
 export class SupabaseFunctions implements SqlFunctions {
   constructor(private readonly client: SupabaseClient) {}
 
-  private async rpc(name: string, args: Record<string, unknown>): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
+  private rpc(name: string, args: Record<string, unknown>): Promise<unknown> {
+    // PostgREST passes PostgreSQL's error code on: a serialization failure or deadlock is retried
+    // by the same loop as over a connection (each function is one transaction).
+    return retryOnConflict(async () => {
       const { data, error } = await this.client.rpc(name, args);
-      if (!error) return data;
-      if (!RETRYABLE.has(error.code) || attempt >= 5) throw new Error(`supabase rpc ${name} failed: ${error.code} ${error.message}`);
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
-    }
+      if (error) throw Object.assign(new Error(`supabase rpc ${name} failed: ${error.code} ${error.message}`), { code: error.code });
+      return data;
+    }, 5);
   }
 
   async rows<Row extends Record<string, unknown>>(name: string, args: Record<string, unknown>): Promise<Row[]> {

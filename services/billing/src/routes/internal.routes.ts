@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, parseInput as parse } from '@masterpost/contracts';
-import { type Pack } from '@masterpost/platform';
+import { AppError, ErrorCode, parseInput as parse, type Pack } from '@masterpost/contracts';
 import type { LedgerStore } from '../ledger/ledger.repository';
 import type { CheckoutService } from '../stripe/checkout.service';
 

@@ -17,13 +17,13 @@ export function webhookRoutes(deps: { stripe: Stripe | null; webhookSecret: stri
     }
     const signature = req.get('stripe-signature');
     if (!signature || !Buffer.isBuffer(req.body)) {
-      throw new AppError(400, 'invalid_signature', 'the Stripe-Signature header is missing');
+      throw new AppError(400, ErrorCode.InvalidSignature, 'the Stripe-Signature header is missing');
     }
     let event: Stripe.Event;
     try {
       event = deps.stripe.webhooks.constructEvent(req.body, signature, deps.webhookSecret, 300);
     } catch {
-      throw new AppError(400, 'invalid_signature', 'the Stripe signature does not match this body, or is too old');
+      throw new AppError(400, ErrorCode.InvalidSignature, 'the Stripe signature does not match this body, or is too old');
     }
     const outcome = await deps.webhooks.apply(event);
     deps.logger.info({ eventId: event.id, type: event.type, outcome }, 'stripe event');

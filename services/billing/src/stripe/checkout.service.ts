@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import type { Pack } from '@masterpost/platform';
+import type { Pack } from '@masterpost/contracts';
 
 /**
  * Creates Stripe Checkout Sessions for credit packs. The price comes from our pack table and

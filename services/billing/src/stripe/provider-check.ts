@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { Pack } from '@masterpost/platform';
+import type { Pack } from '@masterpost/contracts';
 
 /**
  * Stripe's part of `npm run provider-check`: the keys have Stripe's shapes, the secret key is

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
-import type { Logger, Pack } from '@masterpost/platform';
+import type { Pack } from '@masterpost/contracts';
+import type { Logger } from '@masterpost/platform';
 import type { LedgerStore } from '../ledger/ledger.repository';
 
 /**

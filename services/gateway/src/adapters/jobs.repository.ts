@@ -1,4 +1,4 @@
-import { type JobSettings, type PipelineId } from '@masterpost/contracts';
+import type { ImageRecord, JobRecord, JobSettings, PipelineId } from '@masterpost/contracts';
 import { withTransaction, type Pool } from '@masterpost/platform';
 
 export interface NewImage {
@@ -12,45 +12,13 @@ export interface NewImage {
   bytes: number;
 }
 
-export type JobStatus = 'uploaded' | 'queued' | 'processing' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
-export const TERMINAL_JOB_STATUSES: JobStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
-
-export interface JobRow {
-  id: string;
-  user_id: string;
-  status: JobStatus;
-  pipeline: PipelineId | null;
-  settings: JobSettings | null;
-  credits_per_image: number;
-  hold_reference: string | null;
-  attempt_nonce: string | null;
-  finished_at: Date | null;
-  /** Set when the retention sweep deleted the job's files. */
-  files_deleted_at: Date | null;
-}
-
-export interface ImageRow {
-  id: string;
-  position: number;
-  filename: string;
-  upload_key: string;
-  source_format: string;
-  status: 'pending' | 'processing' | 'done' | 'failed' | 'cancelled';
-  error_code: string | null;
-  error_message: string | null;
-  result_key: string | null;
-  cutout_key: string | null;
-  output_name: string | null;
-  output_format: string | null;
-  output_width: number | null;
-  output_height: number | null;
-  shadow_type: string | null;
-  compliance: unknown;
-  /** Made from an output this seller already paid for: delivered free. */
-  reused_output: boolean;
-  /** What the ledger took for it, recorded from the ledger's answer. */
-  credits_charged: number;
-}
+export type JobRow = JobRecord;
+/** What the gateway reads of a picture (the table is described once, in the contracts). */
+export type ImageRow = Pick<
+  ImageRecord,
+  | 'id' | 'position' | 'filename' | 'upload_key' | 'source_format' | 'status' | 'error_code' | 'error_message' | 'result_key' | 'cutout_key'
+  | 'output_name' | 'output_format' | 'output_width' | 'output_height' | 'shadow_type' | 'compliance' | 'reused_output' | 'credits_charged'
+>;
 
 /**
  * A finished picture counts as delivered (shown done, downloadable, editable) only once its

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { AppError } from '@masterpost/contracts';
+import { AppError, ErrorCode } from '@masterpost/contracts';
 import { type IORedis } from '@masterpost/platform';
 import { currentUser } from './auth.middleware';
 
@@ -36,7 +36,7 @@ export function createRateLimits(redis: IORedis, prefix: string, settings: RateL
         sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
       }),
       ...(perUser ? { keyGenerator: (req) => currentUser(req).sub } : {}),
-      handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', `too many ${what}; at most ${perMinute} a minute, try again shortly`)),
+      handler: (_req, _res, next) => next(new AppError(429, ErrorCode.RateLimited, `too many ${what}; at most ${perMinute} a minute, try again shortly`)),
     });
   return {
     auth: limiter('auth', settings.authPerMinute, 'sign-in attempts from this address', false),

@@ -1,13 +1,7 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { parseInput } from '@masterpost/contracts';
+import { credentials, parseInput } from '@masterpost/contracts';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { AccountsService } from '../services/accounts.service';
-
-const credentials = z.strictObject({
-  email: z.email().max(254),
-  password: z.string().min(8, 'must be at least 8 characters').max(200),
-});
 
 function parseCredentials(body: unknown) {
   const { email, password } = parseInput(credentials, body);

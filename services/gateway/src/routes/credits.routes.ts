@@ -1,14 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { AppError, ErrorCode, parseInput } from '@masterpost/contracts';
+import { checkoutRequest, historyQuery, parseInput } from '@masterpost/contracts';
 import { type BillingClient } from '@masterpost/platform';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 
-const historyQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^\d+$/).optional(),
-});
-
+/** Credits are billing's: these routes pass the signed-in seller's requests through to it. */
 export function creditsRoutes(deps: { billing: BillingClient; authenticate: ReturnType<typeof requireUser> }): Router {
   const router = Router();
   router.get('/credits/balance', deps.authenticate, async (req, res) => {
@@ -22,8 +17,7 @@ export function creditsRoutes(deps: { billing: BillingClient; authenticate: Retu
     res.json(await deps.billing.packs());
   });
   router.post('/payments/checkout', deps.authenticate, async (req, res) => {
-    const pack = (req.body as { pack?: unknown } | undefined)?.pack;
-    if (typeof pack !== 'string') throw new AppError(400, ErrorCode.InvalidInput, 'pack is required', { field: 'pack' });
+    const { pack } = parseInput(checkoutRequest, req.body ?? {});
     const user = currentUser(req);
     res.status(201).json(await deps.billing.checkout({ userId: user.sub, email: user.email, pack }));
   });

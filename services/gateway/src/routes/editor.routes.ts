@@ -1,7 +1,6 @@
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import multer from 'multer';
-import { z } from 'zod';
-import { AppError, ErrorCode, parseInput, isUuid } from '@masterpost/contracts';
+import { AppError, editRenderRequest, ErrorCode, parseInput, isUuid } from '@masterpost/contracts';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { EditorService } from '../services/editor.service';
 
@@ -11,15 +10,13 @@ import type { EditorService } from '../services/editor.service';
  * - POST /api/v1/manual-editor/mask, multipart `image_id`, `mask` (PNG, white = product, the
  *   shape of the picture's mask at GET /api/v1/images/:id/mask) and optional `settings` (JSON).
  */
-const renderBody = z.strictObject({ image_id: z.uuid(), settings: z.record(z.string(), z.unknown()).default({}) });
-
 const MASK_MAX_BYTES = 10 * 1024 * 1024;
 
 export function editorRoutes(deps: { editor: EditorService; authenticate: ReturnType<typeof requireUser>; rateLimit: RequestHandler }): Router {
   const router = Router();
 
   router.post('/api/v1/manual-editor/render', deps.authenticate, deps.rateLimit, async (req, res) => {
-    const body = parseInput(renderBody, req.body);
+    const body = parseInput(editRenderRequest, req.body);
     res.json(await deps.editor.render(currentUser(req).sub, body.image_id, body.settings));
   });
 

@@ -1,11 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { AppError, ErrorCode, parseInput, isUuid } from '@masterpost/contracts';
+import { AppError, ErrorCode, galleryAddRequest, parseInput, isUuid } from '@masterpost/contracts';
 import { currentUser, requireOperator, type requireUser } from '../middleware/auth.middleware';
 import type { GalleryService } from '../services/gallery.service';
 
 /** The gallery's routes: reading is public, adding is for operators (GalleryService says how). */
-const addBody = z.strictObject({ image_id: z.uuid(), title: z.string().trim().min(1).max(120), description: z.string().trim().max(500).default('') });
 
 export function galleryRoutes(deps: {
   gallery: GalleryService;
@@ -29,7 +27,7 @@ export function galleryRoutes(deps: {
   });
 
   router.post('/api/v1/gallery', deps.authenticate, requireOperator(deps.operators), async (req, res) => {
-    res.status(201).json(await deps.gallery.addFromOwnPicture(currentUser(req).sub, parseInput(addBody, req.body)));
+    res.status(201).json(await deps.gallery.addFromOwnPicture(currentUser(req).sub, parseInput(galleryAddRequest, req.body)));
   });
   return router;
 }

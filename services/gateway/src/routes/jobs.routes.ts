@@ -5,7 +5,7 @@ import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { DownloadService } from '../services/download.service';
 import type { JobsService } from '../services/jobs.service';
 import { pictureKinds, type PictureKind, type PicturesService } from '../services/pictures.service';
-
+import { streamProgress } from './progress-stream';
 
 export function jobsRoutes(deps: {
   service: JobsService;
@@ -27,53 +27,12 @@ export function jobsRoutes(deps: {
     res.json(await service.progress(currentUser(req).sub, String(req.params.jobId)));
   });
 
-  /** Server-sent events: `progress` on every change (and every 2 s as a safety net), then `done`. */
+  /** Server-sent events: `progress` on every change, then `done` (progress-stream.ts). */
   router.get('/api/v1/progress/:jobId/stream', deps.authenticate, async (req: Request, res: Response) => {
     const userId = currentUser(req).sub;
     const jobId = String(req.params.jobId);
     await service.ownedJob(jobId, userId);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let closed = false;
-    let sending = false;
-    let again = false;
-    const send = async () => {
-      if (closed) return;
-      if (sending) {
-        again = true;
-        return;
-      }
-      sending = true;
-      try {
-        const progress = await service.progress(userId, jobId);
-        if (closed) return;
-        res.write(`event: progress\ndata: ${JSON.stringify(progress)}\n\n`);
-        if (progress.finished) {
-          res.write(`event: done\ndata: ${JSON.stringify({ job_id: jobId, status: progress.status })}\n\n`);
-          stop();
-          res.end();
-        }
-      } catch {
-        stop();
-        res.end();
-      } finally {
-        sending = false;
-        if (again && !closed) {
-          again = false;
-          void send();
-        }
-      }
-    };
-    const unsubscribe = deps.hub.onChange(jobId, () => void send());
-    const poll = setInterval(() => void send(), 2000);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15000);
-    const stop = () => {
-      closed = true;
-      unsubscribe();
-      clearInterval(poll);
-      clearInterval(heartbeat);
-    };
-    req.on('close', stop);
-    await send();
+    await streamProgress(res, jobId, { hub: deps.hub, read: () => service.progress(userId, jobId), onClose: (stop) => req.on('close', stop) });
   });
 
   router.post('/api/v1/jobs/:jobId/cancel', deps.authenticate, async (req, res) => {

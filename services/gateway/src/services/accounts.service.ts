@@ -1,16 +1,9 @@
-import { AppError, ErrorCode, ledgerReference } from '@masterpost/contracts';
-import type { BillingClient, LedgerState } from '@masterpost/platform';
+import { AppError, ErrorCode, ledgerReference, type Me, type Session } from '@masterpost/contracts';
+import type { BillingClient } from '@masterpost/platform';
 import type { UsersRepository } from '../adapters/users.repository';
 import { decoyPasswordHash, hashPassword, verifyPassword, type TokenService } from './auth.service';
 
 /** Sign-up and sign-in: an account, its trial credits, and the session a client keeps. */
-export interface Session {
-  user: { id: string; email: string };
-  access_token: string;
-  token_type: 'bearer';
-  credits: LedgerState;
-}
-
 export class AccountsService {
   constructor(private readonly deps: { users: UsersRepository; tokens: TokenService; billing: BillingClient; signupCredits: number }) {}
 
@@ -32,7 +25,7 @@ export class AccountsService {
     return this.session(user);
   }
 
-  async me(user: { sub: string; email: string }): Promise<{ id: string; email: string; credits: LedgerState }> {
+  async me(user: { sub: string; email: string }): Promise<Me> {
     return { id: user.sub, email: user.email, credits: await this.deps.billing.account(user.sub) };
   }
 

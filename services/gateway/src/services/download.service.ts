@@ -1,9 +1,9 @@
 import archiver from 'archiver';
 import type { Writable } from 'node:stream';
 import type { Storage } from '@masterpost/platform';
-import { AppError, ErrorCode } from '@masterpost/contracts';
+import { AppError, ErrorCode, isTerminalJobStatus, type Manifest } from '@masterpost/contracts';
 import type { ImageRow, JobsRepository } from '../adapters/jobs.repository';
-import { isTerminal, type JobsService } from './jobs.service';
+import type { JobsService } from './jobs.service';
 
 /**
  * Streams a job's ZIP: one file per finished picture, named after its original file (made
@@ -25,7 +25,7 @@ export function uniqueNames(names: string[]): string[] {
   });
 }
 
-export function streamJobZip(output: Writable, storage: Storage, jobId: string, pipeline: string | null, images: ImageRow[]): Promise<void> {
+export function streamJobZip(output: Writable, storage: Storage, jobId: string, pipeline: Manifest['pipeline'], images: ImageRow[]): Promise<void> {
   const archive = archiver('zip', { zlib: { level: 6 } });
   const done = images.filter((image) => image.status === 'done' && image.result_key);
   const names = uniqueNames(done.map((image) => image.output_name ?? `${image.id}.${image.output_format ?? 'jpg'}`));
@@ -36,7 +36,7 @@ export function streamJobZip(output: Writable, storage: Storage, jobId: string, 
     output.on('finish', () => resolve());
   });
   archive.pipe(output);
-  const manifest = {
+  const manifest: Manifest = {
     job_id: jobId,
     pipeline,
     images: images.map((image) => ({
@@ -75,10 +75,10 @@ export class DownloadService {
 
   async jobZip(userId: string, jobId: string): Promise<{ filename: string; write: (output: Writable) => Promise<void> }> {
     const job = await this.deps.jobsService.ownedJob(jobId, userId);
-    if (job.files_deleted_at) throw new AppError(410, 'files_deleted', 'the pictures of this job were deleted after the retention period');
+    if (job.files_deleted_at) throw new AppError(410, ErrorCode.FilesDeleted, 'the pictures of this job were deleted after the retention period');
     const images = await this.deps.jobs.images(job.id);
     if (!images.some((image) => image.status === 'done')) {
-      throw new AppError(409, ErrorCode.NotFinished, isTerminal(job.status) ? 'no picture of this job was finished' : 'no picture is finished yet; try again when progress shows one done');
+      throw new AppError(409, ErrorCode.NotFinished, isTerminalJobStatus(job.status) ? 'no picture of this job was finished' : 'no picture is finished yet; try again when progress shows one done');
     }
     return { filename: `masterpost-${job.id.slice(0, 8)}.zip`, write: (output) => streamJobZip(output, this.deps.storage, job.id, job.pipeline, images) };
   }

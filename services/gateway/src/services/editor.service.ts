@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AppError, ErrorCode, storageKey, type PipelineId } from '@masterpost/contracts';
+import { AppError, ErrorCode, storageKey, type EditedPicture, type PipelineId } from '@masterpost/contracts';
 import { brightestGrey, readPictureHeader, type Storage } from '@masterpost/platform';
 import type { EditQueue } from '../adapters/edit-queue';
 import type { JobsRepository } from '../adapters/jobs.repository';
@@ -15,12 +15,6 @@ const MASK_MAX_PIXELS = 50_000_000;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Masks drawn over a scaled view come back scaled; their shape must still be the picture's. */
 const ASPECT_TOLERANCE = 0.02;
-
-export interface EditedPicture {
-  image_id: string;
-  result_url: string;
-  mask_url?: string;
-}
 
 export class EditorService {
   constructor(private readonly deps: { jobs: JobsRepository; edits: EditQueue; storage: Storage }) {}
@@ -49,7 +43,7 @@ export class EditorService {
     if (!image) throw new AppError(404, ErrorCode.NotFound, 'no such picture');
     const job = await this.deps.jobs.findOwned(image.job_id, userId);
     if (!job || !job.pipeline) throw new AppError(404, ErrorCode.NotFound, 'no such picture');
-    if (job.files_deleted_at) throw new AppError(410, 'files_deleted', 'the pictures of this job were deleted after the retention period');
+    if (job.files_deleted_at) throw new AppError(410, ErrorCode.FilesDeleted, 'the pictures of this job were deleted after the retention period');
     if (image.status !== 'done' || !image.cutout_key) throw new AppError(409, ErrorCode.NotFinished, 'only a finished picture can be edited');
     return { id: image.id, jobId: image.job_id, pipeline: job.pipeline };
   }

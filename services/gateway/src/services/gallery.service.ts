@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError, contentTypeOf, ErrorCode, extensionOf, storageKey } from '@masterpost/contracts';
+import { AppError, contentTypeOf, ErrorCode, extensionOf, storageKey, type GalleryItem } from '@masterpost/contracts';
 import type { Storage } from '@masterpost/platform';
 import type { GalleryRepository, GalleryRow } from '../adapters/gallery.repository';
 import type { JobsRepository } from '../adapters/jobs.repository';
@@ -10,14 +10,6 @@ import type { JobsRepository } from '../adapters/jobs.repository';
  * their own finished pictures (a seller's photo is never published by someone else). Items hold
  * copies of both pictures, so no retention sweep or job deletion empties the gallery.
  */
-export interface GalleryItem {
-  id: string;
-  title: string;
-  description: string;
-  pipeline: string;
-  original_url: string;
-  processed_url: string;
-}
 
 export function galleryItem(row: GalleryRow): GalleryItem {
   return {

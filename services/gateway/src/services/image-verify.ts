@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { extensionOf } from '@masterpost/contracts';
+import { acceptedUploadFormats, extensionOf } from '@masterpost/contracts';
 import { decodesCompletely, readPictureHeader, type PictureHeader } from '@masterpost/platform';
 
 /**
@@ -8,7 +8,7 @@ import { decodesCompletely, readPictureHeader, type PictureHeader } from '@maste
  * header, before decoding), and a reduced decode must read the whole file without error, which
  * catches truncated and corrupt data at a fraction of a full decode's cost.
  */
-export const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif']);
+const ACCEPTED_FORMATS = new Set<string>(acceptedUploadFormats);
 export const MIN_SIDE = 64;
 
 export type VerifyResult =

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { open, readFile, rm } from 'node:fs/promises';
-import { AppError, ErrorCode, storageKey } from '@masterpost/contracts';
+import { AppError, ErrorCode, storageKey, type AcceptedPicture, type RejectedFile } from '@masterpost/contracts';
 import { type Storage } from '@masterpost/platform';
 import type { JobsRepository, NewImage } from '../adapters/jobs.repository';
 import { verifyImage } from './image-verify';
@@ -17,19 +17,8 @@ export interface UploadedFile {
   size: number;
 }
 
-export interface Rejection {
-  filename: string;
-  code: string;
-  message: string;
-}
-
-export interface AcceptedImage {
-  image_id: string;
-  filename: string;
-  width: number;
-  height: number;
-  bytes: number;
-}
+type Rejection = RejectedFile;
+type AcceptedImage = AcceptedPicture;
 
 export interface IntakeLimits extends ZipLimits {
   maxImagesPerJob: number;

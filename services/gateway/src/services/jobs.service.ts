@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { AppError, creditsFor, ErrorCode, isPipelineId, isUuid, ledgerReference, pipelineIds, storageKey, jobSettingsSchema, type JobSettings } from '@masterpost/contracts';
+import { AppError, creditsFor, ErrorCode, isPipelineId, isUuid, ledgerReference, pipelineIds, storageKey, isTerminalJobStatus, jobSettingsSchema, type JobSettings, type Progress } from '@masterpost/contracts';
 import type { Storage } from '@masterpost/platform';
-import { TERMINAL_JOB_STATUSES, type ImageRow, type JobRow, type JobsRepository } from '../adapters/jobs.repository';
+import type { ImageRow, JobRow, JobsRepository } from '../adapters/jobs.repository';
 import type { QueueAdapter } from '../adapters/queue.adapter';
 import type { JobCreditsService } from './job-credits.service';
 import { checkSettings } from './settings';
@@ -10,36 +10,6 @@ import { checkSettings } from './settings';
  * Processing, cancelling and reporting on jobs. Credits are reserved before anything is
  * queued; if the queue cannot take the job the reservation is returned at once.
  */
-export interface ProgressImage {
-  image_id: string;
-  filename: string;
-  status: ImageRow['status'];
-  error?: { code: string; message: string };
-  result_url?: string;
-  output_name?: string;
-  shadow?: string;
-  compliance?: unknown;
-  /** Whether the ledger charged it: false when it reused an AI output this seller had already paid for. */
-  charged?: boolean;
-}
-
-export interface Progress {
-  job_id: string;
-  status: JobRow['status'];
-  /** True once the job has ended and every credit of it is settled: nothing will change any more. */
-  finished: boolean;
-  pipeline: string | null;
-  total: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  percentage: number;
-  eta_seconds: number;
-  credits_reserved: number;
-  credits_charged: number;
-  images: ProgressImage[];
-}
-
 export class JobsService {
   constructor(
     private readonly deps: {
@@ -89,7 +59,7 @@ export class JobsService {
   async cancel(userId: string, jobId: string): Promise<{ job_id: string; status: string; released_credits: number }> {
     const job = await this.ownedJob(jobId, userId);
     const cancelledImages = await this.deps.jobs.cancel(jobId);
-    if (cancelledImages === null) throw new AppError(409, 'already_finished', `this job is already ${job.status}`, { status: job.status });
+    if (cancelledImages === null) throw new AppError(409, ErrorCode.AlreadyFinished, `this job is already ${job.status}`, { status: job.status });
     const released = job.hold_reference ? await this.deps.credits.releaseCancelled(job.hold_reference, cancelledImages, job.credits_per_image) : 0;
     return { job_id: jobId, status: 'cancelled', released_credits: released };
   }
@@ -132,7 +102,7 @@ export class JobsService {
       cancelled,
       percentage: images.length ? Math.round((ended / images.length) * 100) : 0,
       eta_seconds: queued && remaining > 0 ? Math.ceil(remaining / this.deps.qwenPerSecond + 10) : 0,
-      credits_reserved: job.hold_reference && !TERMINAL_JOB_STATUSES.includes(job.status) ? remaining * job.credits_per_image : 0,
+      credits_reserved: job.hold_reference && !isTerminalJobStatus(job.status) ? remaining * job.credits_per_image : 0,
       // What the ledger took (recorded from its answers), not what the pictures' states suggest.
       credits_charged: images.reduce((sum, image) => sum + image.credits_charged, 0),
       images: images.map((image) => ({
@@ -152,10 +122,6 @@ export class JobsService {
       })),
     };
   }
-}
-
-export function isTerminal(status: JobRow['status']): boolean {
-  return TERMINAL_JOB_STATUSES.includes(status);
 }
 
 function parseProcessRequest(body: unknown): { jobId: string; pipeline: (typeof pipelineIds)[number]; settings: JobSettings } {

@@ -1,3 +1,4 @@
+import { ErrorCode } from '@masterpost/contracts';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 
 /**
@@ -26,7 +27,7 @@ export interface ZipEntryRejection {
 
 export class UnsafeArchiveError extends Error {
   constructor(
-    readonly code: 'unsafe_archive' | 'archive_too_large' | 'corrupt_archive',
+    readonly code: typeof ErrorCode.UnsafeArchive | typeof ErrorCode.ArchiveTooLarge | typeof ErrorCode.CorruptArchive,
     message: string,
   ) {
     super(message);
@@ -150,7 +151,7 @@ export async function readZip(
       const name = nameOf(entry);
       if (name.endsWith('/') || JUNK.test(name) || displayName(name).startsWith('.')) continue;
       if (/\.zip$/i.test(name)) {
-        rejected.push({ name: displayName(name), code: 'nested_archive', message: 'ZIP files inside a ZIP are not opened: upload them separately' });
+        rejected.push({ name: displayName(name), code: ErrorCode.NestedArchive, message: 'ZIP files inside a ZIP are not opened: upload them separately' });
         continue;
       }
       await onFile(displayName(name), await unpack(zip, entry, budget));

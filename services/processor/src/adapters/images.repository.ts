@@ -1,4 +1,4 @@
-import type { JobSettings, PipelineId } from '@masterpost/contracts';
+import type { ComplianceReport, ImageStatus, JobSettings, JobStatus, PipelineId } from '@masterpost/contracts';
 import type { Pool } from '@masterpost/platform';
 
 /** The processor's reads and writes of jobs and images. Every write is conditional on state,
@@ -10,8 +10,8 @@ export interface ImageContext {
   filename: string;
   uploadKey: string;
   contentSha256: string;
-  imageStatus: 'pending' | 'processing' | 'done' | 'failed' | 'cancelled';
-  jobStatus: string;
+  imageStatus: ImageStatus;
+  jobStatus: JobStatus;
   pipeline: PipelineId;
   settings: JobSettings | null;
   holdReference: string;
@@ -30,7 +30,7 @@ export interface FinishedImage {
   height: number;
   bytes: number;
   shadowType: string;
-  compliance: unknown;
+  compliance: ComplianceReport;
   /** The Qwen output came from an earlier paid call for the same photo: delivered free. */
   reusedOutput: boolean;
 }
@@ -39,7 +39,7 @@ export interface EditableImage {
   jobId: string;
   userId: string;
   filename: string;
-  status: string;
+  status: ImageStatus;
   pipeline: PipelineId;
   cutoutKey: string | null;
   qwenKey: string | null;
@@ -59,7 +59,7 @@ export class ImagesRepository {
   async load(imageId: string): Promise<ImageContext | null> {
     const { rows } = await this.pool.query<{
       image_id: string; job_id: string; user_id: string; filename: string; upload_key: string; content_sha256: string;
-      image_status: ImageContext['imageStatus']; job_status: string; pipeline: PipelineId; settings: JobSettings | null;
+      image_status: ImageStatus; job_status: JobStatus; pipeline: PipelineId; settings: JobSettings | null;
       hold_reference: string; credits_per_image: number; reused_output: boolean;
     }>(
       `select i.id as image_id, i.job_id, i.user_id, i.filename, i.upload_key, i.content_sha256, i.status as image_status, i.reused_output,
@@ -212,7 +212,7 @@ export class ImagesRepository {
   /** What the editor needs of a picture: whose it is, its job's preset and settings, and its stored files. */
   async loadEditable(imageId: string): Promise<EditableImage | null> {
     const { rows } = await this.pool.query<{
-      job_id: string; user_id: string; filename: string; status: string; pipeline: PipelineId; cutout_key: string | null;
+      job_id: string; user_id: string; filename: string; status: ImageStatus; pipeline: PipelineId; cutout_key: string | null;
       qwen_key: string | null; result_key: string | null; job_settings: Record<string, unknown> | null; edit_settings: Record<string, unknown> | null;
     }>(
       `select i.job_id, i.user_id, i.filename, i.status, j.pipeline, i.cutout_key, i.qwen_key, i.result_key,

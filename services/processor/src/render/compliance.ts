@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { RenderSpec } from '@masterpost/contracts';
+import type { ComplianceReport, ComplianceRule, RenderSpec } from '@masterpost/contracts';
 import { productLimits } from './layout';
 import type { Box } from './mask';
 
@@ -8,24 +8,7 @@ import type { Box } from './mask';
  * meant to encode): size, format, file size, a pure background border and the product's
  * coverage. Shown per picture in the progress API and the ZIP's manifest.
  */
-export interface ComplianceRule {
-  rule: 'size' | 'format' | 'max_bytes' | 'pure_white_border' | 'background_border' | 'coverage';
-  pass: boolean;
-  expected: string;
-  actual: string;
-}
-
-export interface ComplianceReport {
-  pipeline: string;
-  width: number;
-  height: number;
-  format: string;
-  bytes: number;
-  pure_white_border: boolean;
-  coverage: number;
-  rules: ComplianceRule[];
-  passed: boolean;
-}
+export type { ComplianceReport, ComplianceRule };
 
 function parseHex(hex: string): [number, number, number] {
   return [1, 3, 5].map((start) => parseInt(hex.slice(start, start + 2), 16)) as [number, number, number];

@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import { ErrorCode } from './errors';
+import { jobSettingsSchema, outputFormats, shadowTypes } from './presets';
+import { complianceReport, imageStatus, jobStatus, pipelineId } from './records';
+
+/**
+ * The public answers and requests of the gateway (docs/api.md), as schemas: the services type
+ * their answers with them, the OpenAPI document is generated from them, and the tests check
+ * every answer against them. Each carries its OpenAPI name in `meta({ id })`.
+ */
+
+export const errorCode = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
+
+export const errorBody = z
+  .object({
+    error: z.looseObject({
+      code: errorCode,
+      message: z.string(),
+      /** The request field the error is about, when there is one. */
+      field: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every error: a code to act on, a message to show, and details such as the field' });
+
+export const creditBalance = z
+  .strictObject({
+    balance: z.int(),
+    reserved: z.int(),
+    available: z.int(),
+    /** Present only when a refund or dispute took back more than was left. */
+    owed: z.int().optional(),
+  })
+  .meta({ id: 'CreditBalance' });
+
+export const credentials = z
+  .strictObject({ email: z.email().max(254), password: z.string().min(8, 'must be at least 8 characters').max(200) })
+  .meta({ id: 'Credentials' });
+
+export const session = z
+  .strictObject({
+    user: z.strictObject({ id: z.uuid(), email: z.string() }),
+    access_token: z.string(),
+    token_type: z.literal('bearer'),
+    credits: creditBalance,
+  })
+  .meta({ id: 'Session' });
+
+export type Session = z.infer<typeof session>;
+
+export const me = z.strictObject({ id: z.uuid(), email: z.string(), credits: creditBalance }).meta({ id: 'Me' });
+export type Me = z.infer<typeof me>;
+
+export const acceptedPicture = z.strictObject({
+  image_id: z.uuid(),
+  filename: z.string(),
+  width: z.int(),
+  height: z.int(),
+  bytes: z.int(),
+});
+
+export type AcceptedPicture = z.infer<typeof acceptedPicture>;
+
+export const rejectedFile = z.strictObject({ filename: z.string(), code: z.string(), message: z.string() });
+export type RejectedFile = z.infer<typeof rejectedFile>;
+
+export const uploadAnswer = z
+  .strictObject({
+    job_id: z.uuid(),
+    files_count: z.int(),
+    files: z.array(acceptedPicture),
+    rejected: z.array(rejectedFile),
+    estimate: z.strictObject({
+      credits_needed: z.int(),
+      credits_available: z.int(),
+      max_affordable_images: z.int(),
+      seconds: z.int(),
+    }),
+  })
+  .meta({ id: 'UploadAnswer' });
+export type UploadAnswer = z.infer<typeof uploadAnswer>;
+
+export const processRequest = z
+  .strictObject({ job_id: z.uuid(), pipeline: pipelineId, settings: jobSettingsSchema.optional() })
+  .meta({ id: 'ProcessRequest' });
+
+export const processAnswer = z
+  .strictObject({ job_id: z.uuid(), status: z.literal('queued'), images: z.int(), credits_reserved: z.int() })
+  .meta({ id: 'ProcessAnswer' });
+
+const pictureError = z.strictObject({ code: z.string(), message: z.string() });
+
+export const progressPicture = z.strictObject({
+  image_id: z.uuid(),
+  filename: z.string(),
+  status: imageStatus,
+  error: pictureError.optional(),
+  result_url: z.string().optional(),
+  output_name: z.string().optional(),
+  shadow: z.string().optional(),
+  compliance: complianceReport.nullable().optional(),
+  /** Whether the ledger charged it: false when it reused an AI output this seller had already paid for. */
+  charged: z.boolean().optional(),
+});
+export type ProgressPicture = z.infer<typeof progressPicture>;
+
+export const progress = z
+  .strictObject({
+    job_id: z.uuid(),
+    status: jobStatus,
+    /** True once the job has ended and every credit of it is settled: nothing will change any more. */
+    finished: z.boolean(),
+    pipeline: pipelineId.nullable(),
+    total: z.int(),
+    completed: z.int(),
+    failed: z.int(),
+    cancelled: z.int(),
+    percentage: z.int(),
+    eta_seconds: z.int(),
+    credits_reserved: z.int(),
+    credits_charged: z.int(),
+    images: z.array(progressPicture),
+  })
+  .meta({ id: 'Progress' });
+export type Progress = z.infer<typeof progress>;
+
+export const cancelAnswer = z.strictObject({ job_id: z.uuid(), status: z.literal('cancelled'), released_credits: z.int() }).meta({ id: 'CancelAnswer' });
+export const deleteAnswer = z.strictObject({ job_id: z.uuid(), deleted: z.literal(true), released_credits: z.int() }).meta({ id: 'DeleteAnswer' });
+
+/** manifest.json in a job's ZIP: every picture, delivered or not, with why not. */
+export const manifest = z
+  .strictObject({
+    job_id: z.uuid(),
+    pipeline: pipelineId.nullable(),
+    images: z.array(
+      z.strictObject({
+        image_id: z.uuid(),
+        source_name: z.string(),
+        output_name: z.string().nullable(),
+        status: imageStatus,
+        error: z.strictObject({ code: z.string(), message: z.string().nullable() }).nullable(),
+        width: z.int().nullable(),
+        height: z.int().nullable(),
+        shadow: z.string().nullable(),
+        compliance: complianceReport.nullable(),
+        credits_charged: z.int(),
+      }),
+    ),
+  })
+  .meta({ id: 'Manifest' });
+export type Manifest = z.infer<typeof manifest>;
+
+export const editRenderRequest = z.strictObject({ image_id: z.uuid(), settings: z.record(z.string(), z.unknown()).default({}) }).meta({ id: 'EditRenderRequest' });
+export const editedPicture = z
+  .strictObject({ image_id: z.uuid(), result_url: z.string(), mask_url: z.string().optional() })
+  .meta({ id: 'EditedPicture' });
+export type EditedPicture = z.infer<typeof editedPicture>;
+
+export const galleryItem = z
+  .strictObject({ id: z.uuid(), title: z.string(), description: z.string(), pipeline: z.string(), original_url: z.string(), processed_url: z.string() })
+  .meta({ id: 'GalleryItem' });
+export type GalleryItem = z.infer<typeof galleryItem>;
+export const galleryList = z.array(galleryItem).meta({ id: 'GalleryList' });
+/** An operator publishes one of their own finished pictures. */
+export const galleryAddRequest = z
+  .strictObject({ image_id: z.uuid(), title: z.string().trim().min(1).max(120), description: z.string().trim().max(500).default('') })
+  .meta({ id: 'GalleryAddRequest' });
+
+export const historyItem = z.strictObject({
+  id: z.string(),
+  delta: z.int(),
+  /** Change of what the seller owes (a reversal beyond the balance, or a purchase paying it). */
+  owed_delta: z.int().optional(),
+  kind: z.string(),
+  reference: z.string(),
+  description: z.string(),
+  created_at: z.string(),
+});
+export type HistoryItem = z.infer<typeof historyItem>;
+export const historyPage = z.strictObject({ items: z.array(historyItem), next_cursor: z.string().nullable() }).meta({ id: 'HistoryPage' });
+export type HistoryPage = z.infer<typeof historyPage>;
+export const historyQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().regex(/^\d+$/).optional(),
+});
+
+export const pack = z.strictObject({ id: z.string(), name: z.string(), credits: z.int(), price_cents: z.int(), currency: z.string() }).meta({ id: 'Pack' });
+export type Pack = z.infer<typeof pack>;
+export const packList = z.array(pack).meta({ id: 'PackList' });
+export const checkoutRequest = z.strictObject({ pack: z.string() }).meta({ id: 'CheckoutRequest' });
+/**
+ * What a client needs to offer the choices the service has (GET /api/v1/catalog): the
+ * marketplaces and their defaults, the shadow types, the output formats and the price, read from
+ * the same contracts the services run on, so no page or client hard-codes them.
+ */
+export const catalogAnswer = z
+  .strictObject({
+    credits_per_picture: z.int(),
+    pipelines: z.array(
+      z.strictObject({
+        id: pipelineId,
+        canvas: z.strictObject({ width: z.int(), height: z.int() }),
+        format: z.enum(outputFormats),
+        coverage: z.number(),
+        shadow: z.enum(shadowTypes),
+      }),
+    ),
+    shadow_types: z.array(z.enum(shadowTypes)),
+    output_formats: z.array(z.enum(outputFormats)),
+    upload: z.strictObject({ max_files: z.int(), max_file_bytes: z.int(), accepted: z.array(z.string()) }),
+  })
+  .meta({ id: 'Catalog' });
+export type CatalogAnswer = z.infer<typeof catalogAnswer>;
+
+export const checkoutAnswer = z.strictObject({ url: z.string(), session_id: z.string() }).meta({ id: 'CheckoutAnswer' });
