@@ -1,8 +1,8 @@
 import AdmZip from 'adm-zip';
 import Stripe from 'stripe';
 import request from 'supertest';
-import type { z } from 'zod';
-import { catalogAnswer, creditBalance, manifest as manifestSchema, processAnswer, progress, session, uploadAnswer } from '@masterpost/contracts';
+import { manifest as manifestSchema } from '@masterpost/contracts';
+import { contractOf, type ContractChecker } from './contract';
 import { getBinary, inspectPicture, productPhoto, zipOf } from './fixtures';
 import { cleanUpAfter, readEvents, startTestStack, type TestStack } from './harness';
 
@@ -23,10 +23,14 @@ beforeAll(async () => {
 
 cleanUpAfter(() => stack);
 
-/** The answer has the shape the contracts (and the OpenAPI document made from them) promise: a drift fails here. */
-function expectContract(schema: z.ZodType, body: unknown): void {
-  const checked = schema.safeParse(body);
-  expect(checked.success ? 'matches' : checked.error.issues).toBe('matches');
+let contract: ContractChecker;
+beforeAll(async () => {
+  contract = await contractOf(stack.gatewayUrl);
+});
+
+/** The answer is what the served OpenAPI document says of its route and status: a drift fails here. */
+function expectDocumented(method: string, path: string, status: number, body: unknown): void {
+  expect(contract.problems(method, path, status, body)).toEqual([]);
 }
 
 test('a seller turns five photos into Amazon-ready pictures and pays 3 credits for each', async () => {
@@ -34,7 +38,7 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
   const registered = await api.post('/auth/register').send({ email: 'seller@example.com', password: 'correct horse battery' }).expect(201);
   const token = registered.body.access_token as string;
   expect(registered.body.credits).toEqual({ balance: 30, reserved: 0, available: 30 });
-  expectContract(session, registered.body);
+  expectDocumented('post', '/auth/register', 201, registered.body);
 
   const photos = await Promise.all([
     productPhoto({ width: 1200, height: 1000, colour: '#c0392b', shape: 'box' }),
@@ -63,12 +67,12 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
   );
   expect(upload.body.rejected).toEqual([expect.objectContaining({ filename: 'broken.jpg', code: 'corrupt_image' })]);
   expect(upload.body.estimate).toMatchObject({ credits_needed: 15, credits_available: 30, max_affordable_images: 5 });
-  expectContract(uploadAnswer, upload.body);
+  expectDocumented('post', '/api/v1/upload', 201, upload.body);
 
   const jobId = upload.body.job_id as string;
   const processed = await api.post('/api/v1/process').set('authorization', `Bearer ${token}`).send({ job_id: jobId, pipeline: 'amazon' }).expect(202);
   expect(processed.body).toMatchObject({ job_id: jobId, status: 'queued', images: 5, credits_reserved: 15 });
-  expectContract(processAnswer, processed.body);
+  expectDocumented('post', '/api/v1/process', 202, processed.body);
   const during = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
   expect(during.body.available).toBeLessThanOrEqual(15);
 
@@ -76,7 +80,8 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
   expect(events.at(-1)?.event).toBe('done');
   const last = events.filter((event) => event.event === 'progress').at(-1)?.data as { status: string; completed: number; failed: number; percentage: number };
   expect(last).toMatchObject({ status: 'completed', completed: 5, failed: 0, percentage: 100 });
-  for (const event of events.filter((candidate) => candidate.event === 'progress')) expectContract(progress, event.data);
+  for (const event of events.filter((candidate) => candidate.event === 'progress')) expectDocumented('get', '/api/v1/progress/{jobId}', 200, event.data);
+  expectDocumented('get', '/api/v1/progress/{jobId}', 200, (await api.get(`/api/v1/progress/${jobId}`).set('authorization', `Bearer ${token}`).expect(200)).body);
 
   const download = await getBinary(api, `/api/v1/download/${jobId}`, token).expect(200);
   expect(download.headers['content-type']).toBe('application/zip');
@@ -102,7 +107,8 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
     images: Array<{ source_name: string; output_name: string; status: string; compliance: { passed: boolean } }>;
   };
   expect(manifest.images).toHaveLength(5);
-  expectContract(manifestSchema, manifest);
+  // manifest.json is described in the contracts (the document names it in the download's answer).
+  expect(manifestSchema.safeParse(manifest).error).toBeUndefined();
   for (const image of manifest.images) {
     expect(image.status).toBe('done');
     expect(image.compliance.passed).toBe(true);
@@ -110,18 +116,27 @@ test('a seller turns five photos into Amazon-ready pictures and pays 3 credits f
 
   const balance = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
   expect(balance.body).toEqual({ balance: 15, reserved: 0, available: 15 });
-  expectContract(creditBalance, balance.body);
+  expectDocumented('get', '/credits/balance', 200, balance.body);
+  const history = await api.get('/credits/history').set('authorization', `Bearer ${token}`).expect(200);
+  expectDocumented('get', '/credits/history', 200, history.body);
+  // Errors too: one body, its code among those the document lists.
+  expectDocumented('get', '/credits/balance', 401, (await api.get('/credits/balance').expect(401)).body);
+  expectDocumented('post', '/api/v1/process', 409, (await api.post('/api/v1/process').set('authorization', `Bearer ${token}`).send({ job_id: jobId, pipeline: 'amazon' }).expect(409)).body);
   expect(stack.sim.stats.succeeded).toBe(5);
 });
 
 test('the catalog a client builds its choices from is the price charged and the presets applied', async () => {
   const catalog = await request(stack.gatewayUrl).get('/api/v1/catalog').expect(200);
-  expectContract(catalogAnswer, catalog.body);
+  expectDocumented('get', '/api/v1/catalog', 200, catalog.body);
   // 3 credits, as the first test's bill shows; Amazon's 2000 px JPEG, as its pictures are.
   expect(catalog.body.credits_per_picture).toBe(3);
   expect(catalog.body.pipelines.map((pipeline: { id: string }) => pipeline.id)).toEqual(['amazon', 'ebay', 'instagram', 'shopify', 'etsy']);
   expect(catalog.body.pipelines[0]).toMatchObject({ id: 'amazon', canvas: { width: 2000, height: 2000 }, format: 'jpeg' });
   expect(catalog.body.upload.accepted).toEqual(expect.arrayContaining(['jpeg', 'png', 'zip']));
+  // The reference page reads the document the gateway serves.
+  const docs = await request(stack.gatewayUrl).get('/docs').expect(200);
+  expect(docs.headers['content-type']).toContain('text/html');
+  expect(docs.text).toContain('data-url="/openapi.json"');
 });
 
 test('a seller buys a pack: Stripe\'s signed event reaches billing through the public webhook path, credited once', async () => {

@@ -13,3 +13,5 @@ export * from './storage-keys';
 export * from './media';
 export * from './records';
 export * from './api';
+export * from './routes';
+export * from './openapi';

@@ -24,6 +24,7 @@ import { requireUser } from './middleware/auth.middleware';
 import { adminRoutes } from './routes/admin.routes';
 import { authRoutes } from './routes/auth.routes';
 import { catalogRoutes } from './routes/catalog.routes';
+import { docsRoutes } from './routes/docs.routes';
 import { creditsRoutes } from './routes/credits.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { uploadsRoutes } from './routes/uploads.routes';
@@ -55,6 +56,9 @@ export function trustProxySetting(value: string): boolean | number | string {
   if (value === 'true' || value === 'false') return value === 'true';
   return value;
 }
+
+/** The API's version in the OpenAPI document: the gateway package's. */
+const GATEWAY_VERSION = '0.1.0';
 
 export function buildGatewayApp(deps: GatewayDeps): express.Express {
   const { config } = deps;
@@ -109,6 +113,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(['/auth/login', '/auth/register'], limits.auth);
   app.use(authRoutes({ accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS }), authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
+  app.use(docsRoutes(GATEWAY_VERSION));
   app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(
     uploadsRoutes({

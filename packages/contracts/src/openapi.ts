@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { errorBody } from './api';
+import { ErrorCode } from './errors';
+import { publicRoutes, type Answer, type PublicRoute } from './routes';
+
+/**
+ * The OpenAPI 3.1 document, made from the route table and the zod schemas, never written by
+ * hand: every public route, its body, query, answers (error bodies with every code), the
+ * Idempotency-Key header and the auth scheme. JSON Schema 2020-12 is OpenAPI 3.1's own dialect,
+ * so zod's own converter writes the components.
+ */
+type JsonSchema = Record<string, unknown>;
+
+const COMPONENT = (id: string) => `#/components/schemas/${id}`;
+
+function components(io: 'input' | 'output'): Record<string, JsonSchema> {
+  const { schemas } = z.toJSONSchema(z.globalRegistry, { target: 'draft-2020-12', io, uri: COMPONENT, unrepresentable: 'any' });
+  const cleaned: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _dialect, $id: _id, ...rest } = schema as JsonSchema;
+    cleaned[id] = rest;
+  }
+  return cleaned;
+}
+
+function idOf(schema: z.ZodType): string | undefined {
+  return z.globalRegistry.get(schema)?.id;
+}
+
+function inline(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+function schemaRef(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const id = idOf(schema);
+  return id ? { $ref: COMPONENT(id) } : inline(schema, io);
+}
+
+function answerObject(answer: Answer): JsonSchema {
+  if (answer.schema) return { description: answer.description, content: { 'application/json': { schema: schemaRef(answer.schema, 'output') } } };
+  if (answer.contentType) return { description: answer.description, content: { [answer.contentType]: {} } };
+  return { description: answer.description };
+}
+
+function operation(route: PublicRoute): JsonSchema {
+  const parameters: JsonSchema[] = [];
+  for (const match of route.path.matchAll(/\{(\w+)\}/g)) {
+    parameters.push({ name: match[1], in: 'path', required: true, schema: { type: 'string' } });
+  }
+  for (const [name, query] of Object.entries(route.query ?? {})) {
+    parameters.push({ name, in: 'query', required: false, description: query.description, schema: inline(query.schema, 'input') });
+  }
+  if (route.idempotent) {
+    parameters.push({
+      name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 },
+      description: 'Repeating a request with the same key and body answers the first answer again; another body under the same key is a 422',
+    });
+  }
+  const answers = { ...route.answers };
+  if (route.access !== 'public') answers[401] ??= { description: 'no valid credentials', schema: errorBody };
+  if (route.access === 'operator') answers[403] ??= { description: 'not an operator', schema: errorBody };
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [route.tag],
+    ...(parameters.length ? { parameters } : {}),
+    ...(route.body ? { requestBody: { required: true, content: { [route.body.contentType]: { schema: schemaRef(route.body.schema, 'input') } } } } : {}),
+    responses: Object.fromEntries(Object.entries(answers).map(([status, answer]) => [status, answerObject(answer)])),
+    ...(route.access === 'public' ? { security: [] } : {}),
+  };
+}
+
+export function openApiDocument(options: { version: string; serverUrl?: string }): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of publicRoutes) (paths[route.path] ??= {})[route.method] = operation(route);
+  const requestIds = new Set(publicRoutes.flatMap((route) => (route.body ? [idOf(route.body.schema)] : [])).filter((id): id is string => Boolean(id)));
+  const outputs = components('output');
+  const inputs = components('input');
+  const schemas = Object.fromEntries(Object.keys(outputs).map((id) => [id, requestIds.has(id) ? inputs[id]! : outputs[id]!]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Masterpost',
+      version: options.version,
+      description: `Product photos in, marketplace-ready pictures out. Every error is {"error": {"code", "message", "field"?}}; the codes: ${Object.values(ErrorCode).join(', ')}.`,
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    security: [{ bearer: [] }],
+    tags: [...new Set(publicRoutes.map((route) => route.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the access_token of /auth/login or /auth/register' } },
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import {
+  cancelAnswer, catalogAnswer, checkoutAnswer, checkoutRequest, creditBalance, credentials, deleteAnswer, editedPicture, editRenderRequest, errorBody,
+  galleryAddRequest, galleryItem, galleryList, historyPage, me, packList, processAnswer, processRequest, progress, session, uploadAnswer,
+} from './api';
+
+/**
+ * Every public route of the gateway: its method and path, who may call it, what it takes and
+ * what it answers. The OpenAPI document (openapi.ts) is made from this table and the gateway's
+ * test checks that every route it serves is here, so a route cannot exist undocumented.
+ */
+export type Access = 'public' | 'seller' | 'operator';
+
+export interface Answer {
+  description: string;
+  /** A JSON answer's schema; absent for bytes (then `contentType` says which). */
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+export interface PublicRoute {
+  method: 'get' | 'post' | 'delete';
+  /** OpenAPI's form: `{jobId}`, not Express's `:jobId`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: 'account' | 'credits' | 'pictures' | 'editor' | 'gallery' | 'service';
+  access: Access;
+  body?: { contentType: 'application/json' | 'multipart/form-data'; schema: z.ZodType };
+  query?: Record<string, { schema: z.ZodType; description: string }>;
+  /** Accepts an Idempotency-Key (IETF draft): the same key and body answer the first answer again. */
+  idempotent?: boolean;
+  answers: Record<number, Answer>;
+}
+
+const json = (description: string, schema: z.ZodType): Answer => ({ description, schema });
+const error = (description: string): Answer => ({ description, schema: errorBody });
+const idParam = (name: string) => `{${name}}`;
+
+const upload = z
+  .object({ files: z.array(z.string().meta({ format: 'binary' })).describe('photos (JPEG, PNG, WebP, TIFF, GIF) and ZIPs of them, the field repeated') })
+  .meta({ id: 'UploadRequest' });
+const maskUpload = z
+  .object({
+    image_id: z.uuid(),
+    mask: z.string().meta({ format: 'binary' }).describe('PNG, white = product, the shape of the picture'),
+    settings: z.string().optional().describe('JSON settings, as in EditRenderRequest'),
+  })
+  .meta({ id: 'MaskRequest' });
+
+export const publicRoutes: PublicRoute[] = [
+  { method: 'post', path: '/auth/register', operationId: 'register', summary: 'Create an account (with its free credits) and sign in', tag: 'account', access: 'public',
+    body: { contentType: 'application/json', schema: credentials },
+    answers: { 201: json('the account and its session', session), 400: error('the email or password is not acceptable'), 409: error('email_taken'), 429: error('too many attempts') } },
+  { method: 'post', path: '/auth/login', operationId: 'login', summary: 'Sign in', tag: 'account', access: 'public',
+    body: { contentType: 'application/json', schema: credentials },
+    answers: { 200: json('the session', session), 400: error('invalid input'), 401: error('wrong email or password'), 429: error('too many attempts') } },
+  { method: 'get', path: '/auth/me', operationId: 'me', summary: 'The signed-in seller and their credits', tag: 'account', access: 'seller',
+    answers: { 200: json('the seller', me) } },
+  { method: 'get', path: '/credits/balance', operationId: 'balance', summary: 'Credits: balance, reserved, available (and owed)', tag: 'credits', access: 'seller',
+    answers: { 200: json('the balance', creditBalance) } },
+  { method: 'get', path: '/credits/history', operationId: 'history', summary: 'Every movement of the seller\'s credits, newest first', tag: 'credits', access: 'seller',
+    query: { limit: { schema: z.int().min(1).max(200), description: 'at most this many (default 50)' }, cursor: { schema: z.string(), description: 'next_cursor of the previous page' } },
+    answers: { 200: json('one page', historyPage), 400: error('invalid limit or cursor') } },
+  { method: 'get', path: '/payments/packs', operationId: 'packs', summary: 'The credit packs on sale', tag: 'credits', access: 'public',
+    answers: { 200: json('the packs', packList) } },
+  { method: 'post', path: '/payments/checkout', operationId: 'checkout', summary: 'A Stripe Checkout page for a pack', tag: 'credits', access: 'seller',
+    body: { contentType: 'application/json', schema: checkoutRequest },
+    answers: { 201: json('where to pay', checkoutAnswer), 400: error('no such pack'), 503: error('payments_unavailable') } },
+  { method: 'post', path: '/payments/webhook', operationId: 'stripeWebhook', summary: 'Stripe\'s events (signed); not for clients', tag: 'credits', access: 'public',
+    answers: { 200: { description: 'the event was taken (or was taken before)' }, 400: error('invalid_signature') } },
+  { method: 'get', path: '/api/v1/catalog', operationId: 'catalog', summary: 'Marketplaces, shadow types, formats, upload limits and the price', tag: 'service', access: 'public',
+    answers: { 200: json('the catalog', catalogAnswer) } },
+  { method: 'post', path: '/api/v1/upload', operationId: 'upload', summary: 'Upload photos and ZIPs: a job, each file verified, and an estimate', tag: 'pictures', access: 'seller', idempotent: true,
+    body: { contentType: 'multipart/form-data', schema: upload },
+    answers: { 201: json('the job, what was accepted and what was not (with why)', uploadAnswer), 400: error('no picture among the files'), 413: error('upload_too_large'), 429: error('rate_limited') } },
+  { method: 'post', path: '/api/v1/process', operationId: 'process', summary: 'Reserve the credits and process a job for a marketplace', tag: 'pictures', access: 'seller', idempotent: true,
+    body: { contentType: 'application/json', schema: processRequest },
+    answers: { 202: json('queued', processAnswer), 400: error('invalid_input or invalid_settings'), 402: error('insufficient_credits or account_in_debt'), 404: error('no such job'), 409: error('already_processing'), 422: error('idempotency_key_reused'), 503: error('service_unavailable') } },
+  { method: 'get', path: `/api/v1/progress/${idParam('jobId')}`, operationId: 'progress', summary: 'A job\'s progress, each picture with its result and checks', tag: 'pictures', access: 'seller',
+    answers: { 200: json('the progress', progress), 404: error('no such job') } },
+  { method: 'get', path: `/api/v1/progress/${idParam('jobId')}/stream`, operationId: 'progressStream', summary: 'Server-sent events: `progress` on every change, then `done`', tag: 'pictures', access: 'seller',
+    answers: { 200: { description: 'event stream; each `progress` event carries a Progress', contentType: 'text/event-stream' }, 404: error('no such job') } },
+  { method: 'post', path: `/api/v1/jobs/${idParam('jobId')}/cancel`, operationId: 'cancelJob', summary: 'Cancel what has not started; its credits go back', tag: 'pictures', access: 'seller',
+    answers: { 200: json('cancelled', cancelAnswer), 404: error('no such job'), 409: error('already_finished') } },
+  { method: 'delete', path: `/api/v1/jobs/${idParam('jobId')}`, operationId: 'deleteJob', summary: 'Delete a job and every file of it', tag: 'pictures', access: 'seller',
+    answers: { 200: json('deleted', deleteAnswer), 404: error('no such job') } },
+  { method: 'get', path: `/api/v1/download/${idParam('jobId')}`, operationId: 'download', summary: 'The finished pictures as a ZIP, with manifest.json', tag: 'pictures', access: 'seller',
+    answers: { 200: { description: 'the ZIP (manifest.json follows the Manifest schema)', contentType: 'application/zip' }, 404: error('no such job'), 409: error('not_finished'), 410: error('files_deleted') } },
+  { method: 'get', path: `/api/v1/images/${idParam('imageId')}/${idParam('kind')}`, operationId: 'pictureFile', summary: 'One picture\'s file: result, original, cutout or mask', tag: 'pictures', access: 'seller',
+    answers: { 200: { description: 'the picture', contentType: 'image/*' }, 404: error('no such picture, or not finished') } },
+  { method: 'post', path: '/api/v1/manual-editor/render', operationId: 'editRender', summary: 'Render a finished picture again with other settings (no credits)', tag: 'editor', access: 'seller',
+    body: { contentType: 'application/json', schema: editRenderRequest },
+    answers: { 200: json('the new picture', editedPicture), 400: error('invalid_settings'), 404: error('no such picture'), 503: error('could not render now') } },
+  { method: 'post', path: '/api/v1/manual-editor/mask', operationId: 'editMask', summary: 'Cut a finished picture out again along a painted mask (no credits)', tag: 'editor', access: 'seller',
+    body: { contentType: 'multipart/form-data', schema: maskUpload },
+    answers: { 200: json('the new picture and mask', editedPicture), 400: error('invalid_mask'), 404: error('no such picture') } },
+  { method: 'get', path: '/api/v1/gallery/all', operationId: 'gallery', summary: 'Before/after examples', tag: 'gallery', access: 'public',
+    answers: { 200: json('the gallery', galleryList) } },
+  { method: 'get', path: `/api/v1/gallery/${idParam('id')}/${idParam('kind')}`, operationId: 'galleryPicture', summary: 'A gallery picture: original or processed', tag: 'gallery', access: 'public',
+    answers: { 200: { description: 'the picture', contentType: 'image/*' }, 404: error('no such gallery picture') } },
+  { method: 'post', path: '/api/v1/gallery', operationId: 'addToGallery', summary: 'Publish one of your finished pictures (operators)', tag: 'gallery', access: 'operator',
+    body: { contentType: 'application/json', schema: galleryAddRequest },
+    answers: { 201: json('the gallery item', galleryItem), 403: error('not an operator'), 404: error('no such picture') } },
+  { method: 'get', path: '/health', operationId: 'health', summary: 'The process runs', tag: 'service', access: 'public', answers: { 200: { description: '{status, pid}', contentType: 'application/json' } } },
+  { method: 'get', path: '/ready', operationId: 'ready', summary: 'Each dependency named with its state', tag: 'service', access: 'public',
+    answers: { 200: { description: 'ready', contentType: 'application/json' }, 503: { description: 'a dependency is down', contentType: 'application/json' } } },
+  { method: 'get', path: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics', tag: 'service', access: 'public', answers: { 200: { description: 'Prometheus text', contentType: 'text/plain' } } },
+  { method: 'get', path: '/openapi.json', operationId: 'openapi', summary: 'This document', tag: 'service', access: 'public', answers: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } } },
+  { method: 'get', path: '/docs', operationId: 'docs', summary: 'This document, to read', tag: 'service', access: 'public', answers: { 200: { description: 'HTML', contentType: 'text/html' } } },
+];
