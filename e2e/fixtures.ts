@@ -52,7 +52,7 @@ export async function inspectPicture(bytes: Buffer): Promise<{
 }
 
 type Parser = Extract<Parameters<import('supertest').Test['parse']>[0], (res: never, callback: never) => void>;
-const binaryBody: Parser = (res, callback) => {
+export const binaryBody: Parser = (res, callback) => {
   const stream = res as unknown as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));

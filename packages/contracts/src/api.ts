@@ -188,6 +188,50 @@ export type Pack = z.infer<typeof pack>;
 export const packList = z.array(pack).meta({ id: 'PackList' });
 export const checkoutRequest = z.strictObject({ pack: z.string() }).meta({ id: 'CheckoutRequest' });
 /**
+ * One picture in one call (POST /api/v1/pictures): its record, answered as JSON when the client
+ * asks for it, while the picture is still being made (202), and by GET /api/v1/pictures/{id}.
+ */
+export const pictureRecord = z
+  .strictObject({
+    picture_id: z.uuid(),
+    job_id: z.uuid(),
+    status: imageStatus,
+    pipeline: pipelineId.nullable(),
+    /** Where the picture's bytes are (once done), and where to ask again. */
+    result_url: z.string().nullable(),
+    location: z.string(),
+    width: z.int().nullable(),
+    height: z.int().nullable(),
+    shadow: z.string().nullable(),
+    compliance: complianceReport.nullable(),
+    credits_charged: z.int(),
+    error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .meta({ id: 'Picture' });
+export type PictureRecord = z.infer<typeof pictureRecord>;
+
+/** A key for code: sent as `X-API-Key: mp_...` or `Authorization: Bearer mp_...`. */
+export const apiKeyCreateRequest = z.strictObject({ name: z.string().trim().min(1).max(100) }).meta({ id: 'ApiKeyCreateRequest' });
+export const apiKeyItem = z
+  .strictObject({
+    id: z.uuid(),
+    name: z.string(),
+    /** The key's first characters, to tell keys apart; the key itself is never shown again. */
+    prefix: z.string(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+export type ApiKeyItem = z.infer<typeof apiKeyItem>;
+export const createdApiKey = z
+  .strictObject({ ...apiKeyItem.shape, key: z.string().describe('the key, shown this once') })
+  .meta({ id: 'CreatedApiKey' });
+export type CreatedApiKey = z.infer<typeof createdApiKey>;
+export const apiKeyList = z.strictObject({ keys: z.array(apiKeyItem) }).meta({ id: 'ApiKeyList' });
+export type ApiKeyList = z.infer<typeof apiKeyList>;
+
+/**
  * What a client needs to offer the choices the service has (GET /api/v1/catalog): the
  * marketplaces and their defaults, the shadow types, the output formats and the price, read from
  * the same contracts the services run on, so no page or client hard-codes them.

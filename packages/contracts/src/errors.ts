@@ -17,6 +17,8 @@ export const ErrorCode = {
   FilesDeleted: 'files_deleted',
   InvalidSignature: 'invalid_signature',
   NestedArchive: 'nested_archive',
+  /** The one-call route's picture failed (moderation, no product found...): `reason` says why; nothing was charged. */
+  PictureFailed: 'picture_failed',
   EmailTaken: 'email_taken',
   InsufficientCredits: 'insufficient_credits',
   AccountInDebt: 'account_in_debt',

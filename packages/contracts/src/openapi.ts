@@ -37,10 +37,22 @@ function schemaRef(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return id ? { $ref: COMPONENT(id) } : inline(schema, io);
 }
 
-function answerObject(answer: Answer): JsonSchema {
-  if (answer.schema) return { description: answer.description, content: { 'application/json': { schema: schemaRef(answer.schema, 'output') } } };
-  if (answer.contentType) return { description: answer.description, content: { [answer.contentType]: {} } };
-  return { description: answer.description };
+/** Every answer carries its request id; limited routes their quota; 429 and 503 when to try again. */
+const COMMON_HEADERS: Record<string, string> = { 'X-Request-Id': 'this request, as it appears in every log line of the services it touched' };
+const STATUS_HEADERS: Record<number, Record<string, string>> = {
+  429: { 'Retry-After': 'seconds before trying again', RateLimit: 'the quota left (IETF RateLimit header)', 'RateLimit-Policy': 'the quota' },
+  503: { 'Retry-After': 'seconds before trying again' },
+};
+
+function answerObject(status: number, answer: Answer): JsonSchema {
+  const named = { ...COMMON_HEADERS, ...STATUS_HEADERS[status], ...answer.headers };
+  const headers = Object.fromEntries(Object.entries(named).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+  // Bytes, JSON, or either (the one-call picture: its bytes, or its record with Accept: application/json).
+  const content = {
+    ...(answer.contentType ? { [answer.contentType]: {} } : {}),
+    ...(answer.schema ? { 'application/json': { schema: schemaRef(answer.schema, 'output') } } : {}),
+  };
+  return { description: answer.description, headers, ...(Object.keys(content).length ? { content } : {}) };
 }
 
 function operation(route: PublicRoute): JsonSchema {
@@ -66,7 +78,7 @@ function operation(route: PublicRoute): JsonSchema {
     tags: [route.tag],
     ...(parameters.length ? { parameters } : {}),
     ...(route.body ? { requestBody: { required: true, content: { [route.body.contentType]: { schema: schemaRef(route.body.schema, 'input') } } } } : {}),
-    responses: Object.fromEntries(Object.entries(answers).map(([status, answer]) => [status, answerObject(answer)])),
+    responses: Object.fromEntries(Object.entries(answers).map(([status, answer]) => [status, answerObject(Number(status), answer)])),
     ...(route.access === 'public' ? { security: [] } : {}),
   };
 }
@@ -86,12 +98,15 @@ export function openApiDocument(options: { version: string; serverUrl?: string }
       description: `Product photos in, marketplace-ready pictures out. Every error is {"error": {"code", "message", "field"?}}; the codes: ${Object.values(ErrorCode).join(', ')}.`,
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { apiKey: [] }],
     tags: [...new Set(publicRoutes.map((route) => route.tag))].map((name) => ({ name })),
     paths,
     components: {
       schemas,
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the access_token of /auth/login or /auth/register' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'the access_token of /auth/login or /auth/register, or an API key (mp_...)' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'an API key made with POST /api/v1/keys' },
+      },
     },
   };
 }

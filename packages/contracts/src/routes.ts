@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  cancelAnswer, catalogAnswer, checkoutAnswer, checkoutRequest, creditBalance, credentials, deleteAnswer, editedPicture, editRenderRequest, errorBody,
-  galleryAddRequest, galleryItem, galleryList, historyPage, me, packList, processAnswer, processRequest, progress, session, uploadAnswer,
+  apiKeyCreateRequest, apiKeyItem, apiKeyList, cancelAnswer, catalogAnswer, createdApiKey, checkoutAnswer, checkoutRequest, creditBalance, credentials, deleteAnswer, editedPicture, editRenderRequest, errorBody,
+  galleryAddRequest, galleryItem, galleryList, historyPage, me, packList, pictureRecord, processAnswer, processRequest, progress, session, uploadAnswer,
 } from './api';
 
 /**
@@ -16,6 +16,8 @@ export interface Answer {
   /** A JSON answer's schema; absent for bytes (then `contentType` says which). */
   schema?: z.ZodType;
   contentType?: string;
+  /** Headers the answer carries, each with what it means. */
+  headers?: Record<string, string>;
 }
 
 export interface PublicRoute {
@@ -48,6 +50,25 @@ const maskUpload = z
   })
   .meta({ id: 'MaskRequest' });
 
+const onePictureUpload = z
+  .object({
+    image: z.string().meta({ format: 'binary' }).describe('the photo (JPEG, PNG, WebP, TIFF, GIF); or send it as the whole body with its content type'),
+    pipeline: z.string().describe('amazon, ebay, instagram, shopify or etsy'),
+    settings: z.string().optional().describe('the job settings as JSON'),
+    wait: z.string().optional().describe('seconds to wait (default 60)'),
+  })
+  .meta({ id: 'OnePictureRequest' });
+
+const pictureHeaders = {
+  'X-Picture-Id': 'the picture',
+  'X-Credits-Charged': 'credits this picture cost (0 when it reused an output already paid for)',
+  'X-Width': 'pixels',
+  'X-Height': 'pixels',
+  'X-Coverage': 'share of the canvas the product covers (0-1)',
+  'X-Compliance': 'pass or fail: the marketplace\'s checks on the delivered bytes',
+  'X-Shadow': 'the shadow drawn',
+};
+
 export const publicRoutes: PublicRoute[] = [
   { method: 'post', path: '/auth/register', operationId: 'register', summary: 'Create an account (with its free credits) and sign in', tag: 'account', access: 'public',
     body: { contentType: 'application/json', schema: credentials },
@@ -57,6 +78,13 @@ export const publicRoutes: PublicRoute[] = [
     answers: { 200: json('the session', session), 400: error('invalid input'), 401: error('wrong email or password'), 429: error('too many attempts') } },
   { method: 'get', path: '/auth/me', operationId: 'me', summary: 'The signed-in seller and their credits', tag: 'account', access: 'seller',
     answers: { 200: json('the seller', me) } },
+  { method: 'post', path: '/api/v1/keys', operationId: 'createKey', summary: 'Make an API key (shown this once)', tag: 'account', access: 'seller',
+    body: { contentType: 'application/json', schema: apiKeyCreateRequest },
+    answers: { 201: json('the key, with the key itself', createdApiKey), 400: error('no name, or too many keys') } },
+  { method: 'get', path: '/api/v1/keys', operationId: 'listKeys', summary: 'The seller\'s API keys: prefix, last use, revoked or not', tag: 'account', access: 'seller',
+    answers: { 200: json('the keys', apiKeyList) } },
+  { method: 'delete', path: `/api/v1/keys/${idParam('keyId')}`, operationId: 'revokeKey', summary: 'Revoke an API key: refused at once everywhere', tag: 'account', access: 'seller',
+    answers: { 200: json('the key, revoked', apiKeyItem), 404: error('no such key') } },
   { method: 'get', path: '/credits/balance', operationId: 'balance', summary: 'Credits: balance, reserved, available (and owed)', tag: 'credits', access: 'seller',
     answers: { 200: json('the balance', creditBalance) } },
   { method: 'get', path: '/credits/history', operationId: 'history', summary: 'Every movement of the seller\'s credits, newest first', tag: 'credits', access: 'seller',
@@ -74,6 +102,30 @@ export const publicRoutes: PublicRoute[] = [
   { method: 'post', path: '/api/v1/upload', operationId: 'upload', summary: 'Upload photos and ZIPs: a job, each file verified, and an estimate', tag: 'pictures', access: 'seller', idempotent: true,
     body: { contentType: 'multipart/form-data', schema: upload },
     answers: { 201: json('the job, what was accepted and what was not (with why)', uploadAnswer), 400: error('no picture among the files'), 413: error('upload_too_large'), 429: error('rate_limited') } },
+  { method: 'post', path: '/api/v1/pictures', operationId: 'createPicture', summary: 'One picture in one call: send a photo, get the marketplace picture', tag: 'pictures', access: 'seller', idempotent: true,
+    body: { contentType: 'multipart/form-data', schema: onePictureUpload },
+    query: {
+      pipeline: { schema: z.string(), description: 'the marketplace (when the picture is the raw body; a form field otherwise)' },
+      settings: { schema: z.string(), description: 'the job settings as JSON (the same)' },
+      wait: { schema: z.int().min(0).max(300), description: 'seconds to wait for the picture (default 60); past them the answer is 202' },
+    },
+    answers: {
+      200: { description: 'the picture (its bytes; its record with Accept: application/json)', contentType: 'image/*', schema: pictureRecord, headers: pictureHeaders },
+      202: { description: 'still being made: poll Location', schema: pictureRecord, headers: { Location: 'where the picture will be', 'Retry-After': 'seconds before asking again', 'X-Picture-Id': 'the picture' } },
+      400: error('no picture, a file that is not one, or invalid settings'),
+      402: error('insufficient_credits or account_in_debt'),
+      413: error('upload_too_large: the picture is larger than allowed (the connection is closed)'),
+      422: error('picture_failed (reason says why; nothing was charged) or idempotency_key_reused'),
+      429: error('rate_limited'),
+    } },
+  { method: 'get', path: `/api/v1/pictures/${idParam('pictureId')}`, operationId: 'getPicture', summary: 'A picture of the one-call route: its bytes once made, or 202 while being made', tag: 'pictures', access: 'seller',
+    query: { wait: { schema: z.int().min(0).max(300), description: 'seconds to wait for it (default 0)' } },
+    answers: {
+      200: { description: 'the picture (its record with Accept: application/json)', contentType: 'image/*', schema: pictureRecord, headers: pictureHeaders },
+      202: { description: 'still being made', schema: pictureRecord, headers: { Location: 'this URL', 'Retry-After': 'seconds before asking again' } },
+      404: error('no such picture'),
+      422: error('picture_failed'),
+    } },
   { method: 'post', path: '/api/v1/process', operationId: 'process', summary: 'Reserve the credits and process a job for a marketplace', tag: 'pictures', access: 'seller', idempotent: true,
     body: { contentType: 'application/json', schema: processRequest },
     answers: { 202: json('queued', processAnswer), 400: error('invalid_input or invalid_settings'), 402: error('insufficient_credits or account_in_debt'), 404: error('no such job'), 409: error('already_processing'), 422: error('idempotency_key_reused'), 503: error('service_unavailable') } },

@@ -1,4 +1,5 @@
 import { isErrorBody, type CreditBalance, type HistoryPage, type Pack } from '@masterpost/contracts';
+import { currentRequestId } from './request-context';
 
 /**
  * The billing service's internal API, as its callers see it. The gateway and the processor
@@ -58,6 +59,7 @@ export class BillingClient {
         method,
         headers: {
           authorization: `Bearer ${this.serviceToken}`,
+          ...(currentRequestId() ? { 'x-request-id': currentRequestId() } : {}),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -11,6 +11,7 @@ export * from './storage';
 export * from './billing-client';
 export * from './shutdown';
 export * from './ops';
+export * from './request-context';
 export * from './pictures';
 export * from './thread-pool';
 export * from './slots';

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type Stripe from 'stripe';
 import { toErrorResponse, type Pack } from '@masterpost/contracts';
-import { opsMiddleware, type Logger } from '@masterpost/platform';
+import { opsMiddleware, requestContext, type Logger } from '@masterpost/platform';
 import type { LedgerStore } from './ledger/ledger.repository';
 import { internalRoutes } from './routes/internal.routes';
 import { webhookRoutes } from './routes/webhook.routes';
@@ -24,6 +24,7 @@ export interface BillingDeps {
 export function buildBillingApp(deps: BillingDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestContext(deps.logger));
   app.use(opsMiddleware({ checks: deps.ready, metrics: deps.metrics }));
   // The webhook needs the raw body, so it is mounted before the JSON parser.
   app.use(webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.webhookSecret, webhooks: new WebhookService(deps.ledger, deps.packs, deps.logger), logger: deps.logger }));

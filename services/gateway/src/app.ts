@@ -2,7 +2,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { toErrorResponse } from '@masterpost/contracts';
-import { opsMiddleware, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
+import { opsMiddleware, requestContext, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
 import type { EditQueue } from './adapters/edit-queue';
@@ -25,6 +25,11 @@ import { adminRoutes } from './routes/admin.routes';
 import { authRoutes } from './routes/auth.routes';
 import { catalogRoutes } from './routes/catalog.routes';
 import { docsRoutes } from './routes/docs.routes';
+import { oneCallRoutes } from './routes/one-call.routes';
+import { OneCallService } from './services/one-call.service';
+import { keysRoutes } from './routes/keys.routes';
+import { ApiKeysRepository } from './adapters/api-keys.repository';
+import { ApiKeysService } from './services/api-keys.service';
 import { creditsRoutes } from './routes/credits.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { uploadsRoutes } from './routes/uploads.routes';
@@ -65,6 +70,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
+  app.use(requestContext(deps.logger));
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -74,7 +80,8 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
     next();
   });
 
-  const authenticate = requireUser(deps.tokens);
+  const keys = new ApiKeysService(new ApiKeysRepository(deps.pool));
+  const authenticate = requireUser(deps.tokens, { keys });
   // The AI provider's pause is shown, but the gateway still takes uploads meanwhile: they wait in the queue.
   app.use(opsMiddleware({ checks: deps.checks, advisory: ['ai_provider'], metrics: { contentType: registry.contentType, text: () => registry.metrics() } }));
   app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], operators: deps.users, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
@@ -114,6 +121,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(authRoutes({ accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS }), authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
   app.use(docsRoutes(GATEWAY_VERSION));
+  app.use(keysRoutes({ keys, authenticate }));
   app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(
     uploadsRoutes({
@@ -127,6 +135,18 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       limits: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES },
       creditsPerImage: config.CREDITS_PER_IMAGE,
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
+    }),
+  );
+  app.use(
+    oneCallRoutes({
+      oneCall: new OneCallService({ intake, jobsService, jobs: deps.jobs, hub: deps.hub }),
+      storage: deps.storage,
+      authenticate,
+      rateLimit: limits.uploads,
+      // As long as the longest wait, and the upload before it.
+      idempotent: (replay) => idempotent(deps.redis, config.QUEUE_PREFIX, 'picture', { runningSeconds: 10 * 60, replay }),
+      tempDir: path.join(config.STORAGE_DIR, 'tmp'),
+      maxPictureBytes: config.IMAGE_MAX_BYTES,
     }),
   );
   const gallery = new GalleryService({ gallery: new GalleryRepository(deps.pool), jobs: deps.jobs, storage: deps.storage });
@@ -149,7 +169,9 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const { status, body, unexpected } = toErrorResponse(error);
-    if (unexpected) deps.logger.error({ err: error }, 'request failed');
+    if (unexpected) deps.logger.error({ err: error, requestId: res.getHeader('x-request-id') }, 'request failed');
+    // A client told "not now" is told when to try again (the rate limiter says it for 429 itself).
+    if ((status === 503 || status === 429) && !res.getHeader('retry-after')) res.set('retry-after', '5');
     if (res.headersSent) {
       res.destroy();
       return;

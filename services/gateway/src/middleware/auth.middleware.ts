@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, ErrorCode } from '@masterpost/contracts';
+import { looksLikeApiKey, type ApiKeysService } from '../services/api-keys.service';
 import type { TokenClaims, TokenService } from '../services/auth.service';
 
 declare global {
@@ -23,14 +24,28 @@ function cookieToken(req: Request): string | null {
   return null;
 }
 
-export function requireUser(tokens: TokenService, options: { allowCookie?: boolean } = {}) {
+/**
+ * A seller, by a session token (`Authorization: Bearer <access_token>`) or an API key
+ * (`X-API-Key: mp_...`, or `Authorization: Bearer mp_...`). Keys are looked up at every request,
+ * so a revoked key is refused at once by every gateway.
+ */
+export function requireUser(tokens: TokenService, options: { allowCookie?: boolean; keys?: ApiKeysService } = {}) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     let token: string | null = null;
     if (header?.startsWith('Bearer ')) token = header.slice(7).trim();
     else if (options.allowCookie && req.method === 'GET') token = cookieToken(req);
+    const apiKey = req.get('x-api-key')?.trim() ?? (token && looksLikeApiKey(token) ? token : null);
+    if (apiKey) {
+      if (!options.keys) return next(new AppError(401, ErrorCode.Unauthorized, 'API keys are not accepted here; sign in'));
+      options.keys.authenticate(apiKey).then((claims) => {
+        req.user = claims;
+        next();
+      }, next);
+      return;
+    }
     if (!token) {
-      next(new AppError(401, ErrorCode.Unauthorized, 'sign in first: send Authorization: Bearer <access_token>'));
+      next(new AppError(401, ErrorCode.Unauthorized, 'sign in first: send Authorization: Bearer <access_token>, or X-API-Key: <key>'));
       return;
     }
     try {

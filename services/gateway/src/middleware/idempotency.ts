@@ -25,17 +25,32 @@ interface StoredRequest {
 }
 
 /**
- * What makes two requests the same: the route and, for JSON, the body; for a multipart upload,
- * whose parts are not read yet, its length (a client retrying sends the same files, and the same
- * number of bytes).
+ * What makes two requests the same: the route and, for JSON, the body; for a body not read yet
+ * (a multipart upload, a picture sent raw), its media type, length and query (a client retrying
+ * sends the same files, and the same number of bytes).
  */
 function fingerprintOf(req: Request): string {
   const route = `${req.method} ${req.baseUrl}${req.path}`;
-  const content = req.is('multipart/form-data') ? `multipart:${req.get('content-length') ?? 'chunked'}` : JSON.stringify(req.body ?? null);
+  // A body not read yet (multipart, or a picture sent raw) is known by its type, length and query.
+  // (A multipart boundary differs from one try to the next, so only the media type counts.)
+  const mediaType = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const content = req.is('application/json')
+    ? JSON.stringify(req.body ?? null)
+    : `${mediaType}:${req.get('content-length') ?? 'chunked'}:${JSON.stringify(req.query)}`;
   return createHash('sha256').update(`${route}\n${content}`).digest('hex');
 }
 
-export function idempotent(redis: IORedis, prefix: string, scope: string, options: { runningSeconds: number }): RequestHandler {
+/**
+ * `replay`: a route whose answer is not JSON (the one-call picture route answers bytes) keeps
+ * what identifies its result with `res.locals.rememberIdempotent(value)` and answers a repeat
+ * from it; other routes' JSON answers are kept and answered again as they are.
+ */
+export interface IdempotencyOptions {
+  runningSeconds: number;
+  replay?: (req: Request, res: Response, remembered: unknown) => Promise<void>;
+}
+
+export function idempotent(redis: IORedis, prefix: string, scope: string, options: IdempotencyOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
@@ -56,18 +71,27 @@ export function idempotent(redis: IORedis, prefix: string, scope: string, option
           return;
         }
         if (stored?.state === 'done' && stored.status !== undefined) {
-          res.status(stored.status).set('idempotent-replayed', 'true').json(stored.body);
+          res.set('idempotent-replayed', 'true');
+          if (options.replay) return options.replay(req, res, stored.body).catch(next);
+          res.status(stored.status).json(stored.body);
           return;
         }
         next(new AppError(409, ErrorCode.RequestInProgress, 'a request with this Idempotency-Key is still being handled; retry shortly'));
         return;
       }
-      const send = res.json.bind(res);
-      res.json = (body: unknown) => {
-        const status = res.statusCode;
+      const save = (status: number, body: unknown) => {
         const done: StoredRequest = { state: 'done', fingerprint, status, body };
         const saved = status >= 200 && status < 300 ? redis.set(storeKey, JSON.stringify(done), 'EX', TTL_SECONDS) : redis.del(storeKey);
         void saved.catch(() => undefined);
+      };
+      let remembered = false;
+      res.locals.rememberIdempotent = (value: unknown) => {
+        remembered = true;
+        save(200, value);
+      };
+      const send = res.json.bind(res);
+      res.json = (body: unknown) => {
+        if (!remembered) save(res.statusCode, body);
         return send(body);
       };
       next();

@@ -10,6 +10,8 @@ import { docsRoutes } from './docs.routes';
 import { editorRoutes } from './editor.routes';
 import { galleryRoutes } from './gallery.routes';
 import { jobsRoutes } from './jobs.routes';
+import { keysRoutes } from './keys.routes';
+import { oneCallRoutes } from './one-call.routes';
 import { stripeWebhookRoutes } from './stripe-webhook.routes';
 import { uploadsRoutes } from './uploads.routes';
 
@@ -44,6 +46,11 @@ test('every route the gateway serves is in the OpenAPI route table, with the sam
     editorRoutes({ editor: unused, authenticate: pass, rateLimit: pass }),
     jobsRoutes({ service: unused, pictures: unused, downloads: unused, hub: unused, authenticate: pass, processRateLimit: pass, idempotent: pass }),
     stripeWebhookRoutes({ billingUrl: 'http://127.0.0.1:1' }),
+    keysRoutes({ keys: unused, authenticate: pass }),
+    oneCallRoutes({
+      oneCall: unused, storage: unused, authenticate: pass, rateLimit: pass, idempotent: () => pass,
+      tempDir: mkdtempSync(path.join(os.tmpdir(), 'documented-')), maxPictureBytes: 1,
+    }),
   ];
   const served = routers.flatMap(registered);
   const documented = new Set(publicRoutes.map((route) => `${route.method} ${route.path}`));

@@ -11,6 +11,8 @@ export function stripeWebhookRoutes(deps: { billingUrl: string }): Router {
     const headers: Record<string, string> = { 'content-type': req.get('content-type') ?? 'application/json' };
     const signature = req.get('stripe-signature');
     if (signature) headers['stripe-signature'] = signature;
+    const requestId = res.getHeader('x-request-id');
+    if (typeof requestId === 'string') headers['x-request-id'] = requestId;
     let answer: Response;
     try {
       answer = await fetch(new URL('/payments/webhook', deps.billingUrl), {

@@ -1,0 +1,20 @@
+import { Router } from 'express';
+import { apiKeyCreateRequest, parseInput } from '@masterpost/contracts';
+import { currentUser, type requireUser } from '../middleware/auth.middleware';
+import type { ApiKeysService } from '../services/api-keys.service';
+
+/** A seller's API keys: create (the key shown once), list, revoke. */
+export function keysRoutes(deps: { keys: ApiKeysService; authenticate: ReturnType<typeof requireUser> }): Router {
+  const router = Router();
+  router.post('/api/v1/keys', deps.authenticate, async (req, res) => {
+    const { name } = parseInput(apiKeyCreateRequest, req.body ?? {});
+    res.status(201).set('cache-control', 'no-store').json(await deps.keys.create(currentUser(req).sub, name));
+  });
+  router.get('/api/v1/keys', deps.authenticate, async (req, res) => {
+    res.json(await deps.keys.list(currentUser(req).sub));
+  });
+  router.delete('/api/v1/keys/:keyId', deps.authenticate, async (req, res) => {
+    res.json(await deps.keys.revoke(currentUser(req).sub, String(req.params.keyId)));
+  });
+  return router;
+}
