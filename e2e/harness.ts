@@ -7,6 +7,7 @@ import IORedis from 'ioredis';
 import { dropDatabase } from '../db/migrate';
 import { nodeArgs, ROOT, startStack, type Stack, type StackOptions } from '../scripts/stack';
 import { startSim, type SimOptions, type SimServer } from '../tools/dashscope-sim/src/server';
+import { CONTRACT_BREACH } from '../services/gateway/src/middleware/contract-check';
 
 /**
  * An isolated copy of the product for one test file: its own database, its own queue prefix,
@@ -49,7 +50,8 @@ export async function startTestStack(
     dashscopeBaseUrl: sim.baseUrl,
     processors: options.processors ?? 1,
     // Results are fetched from a host of DashScope's real shape, reached at the stand-in.
-    env: { LOG_LEVEL: 'warn', QWEN_RESULT_RESOLVE: sim.resolveRule, ...options.env },
+    // Every JSON answer is checked against the OpenAPI document (cleanUpAfter fails a test that breaks it).
+    env: { LOG_LEVEL: 'warn', QWEN_RESULT_RESOLVE: sim.resolveRule, CONTRACT_CHECK: 'true', ...options.env },
     quiet: true,
   };
   await options.beforeServices?.(databaseUrl);
@@ -95,9 +97,15 @@ export function cleanUpAfter(current: () => TestStack | undefined): void {
   afterAll(async () => {
     await current()?.teardown();
   });
+  let breachesSeen = 0;
   afterEach(() => {
     const state = expect.getState();
     if (state.assertionCalls !== state.numPassingAsserts) console.log(current()?.dump());
+    // An answer the OpenAPI document does not describe fails the test that provoked it.
+    const breaches = (current()?.logs() ?? '').split('\n').filter((line) => line.includes(CONTRACT_BREACH));
+    const fresh = breaches.slice(breachesSeen);
+    breachesSeen = breaches.length;
+    if (fresh.length) throw new Error(`answers that break the OpenAPI document:\n${fresh.join('\n')}`);
   });
 }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import request from 'supertest';
+import { masterpostClient } from '@masterpost/client';
 import { presets, pipelineIds, type PipelineId } from '@masterpost/contracts';
 import { contractOf, type ContractChecker } from './contract';
 import { binaryBody, getBinary, inspectPicture, productPhoto } from './fixtures';
@@ -17,9 +18,10 @@ let stack: TestStack;
 let secondGateway: string;
 let contract: ContractChecker;
 const IMAGE_MAX_BYTES = 4 * 1024 * 1024;
+const UPLOADS_PER_MINUTE = 12;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { SIGNUP_CREDITS: '60', LOG_LEVEL: 'info', IMAGE_MAX_BYTES: String(IMAGE_MAX_BYTES) } });
+  stack = await startTestStack({ env: { SIGNUP_CREDITS: '60', LOG_LEVEL: 'info', IMAGE_MAX_BYTES: String(IMAGE_MAX_BYTES), RATE_LIMIT_UPLOADS_PER_MINUTE: String(UPLOADS_PER_MINUTE) } });
   secondGateway = (await stack.startGateway('gateway-2')).url;
   contract = await contractOf(stack.gatewayUrl);
 });
@@ -40,15 +42,18 @@ const balanceOf = async (token: string) => (await request(stack.gatewayUrl).get(
 test('an API key: shown once, used on every seller route and the one-call route, listed with its last use, revoked: 401 on both gateways at once', async () => {
   const token = await seller('integrator@example.com');
   const api = request(stack.gatewayUrl);
-  const made = await api.post('/api/v1/keys').set('authorization', `Bearer ${token}`).send({ name: 'shop sync' }).expect(201);
-  expectDocumented('post', '/api/v1/keys', 201, made.body);
-  const key = made.body.key as string;
+  // The typed client generated from the document: a call the document lacks would not compile.
+  const signedIn = masterpostClient({ baseUrl: stack.gatewayUrl, accessToken: token });
+  const made = await signedIn.POST('/api/v1/keys', { body: { name: 'shop sync' } });
+  expect(made.response.status).toBe(201);
+  expectDocumented('post', '/api/v1/keys', 201, made.data);
+  const key = made.data!.key;
   expect(key).toMatch(/^mp_[A-Za-z0-9_-]{43}$/);
 
-  const listed = await api.get('/api/v1/keys').set('authorization', `Bearer ${token}`).expect(200);
-  expectDocumented('get', '/api/v1/keys', 200, listed.body);
-  expect(listed.body.keys).toEqual([expect.objectContaining({ id: made.body.id, name: 'shop sync', prefix: key.slice(0, 10), last_used_at: null, revoked_at: null })]);
-  expect(JSON.stringify(listed.body)).not.toContain(key);
+  const listed = await signedIn.GET('/api/v1/keys');
+  expectDocumented('get', '/api/v1/keys', 200, listed.data);
+  expect(listed.data!.keys).toEqual([expect.objectContaining({ id: made.data!.id, name: 'shop sync', prefix: key.slice(0, 10), last_used_at: null, revoked_at: null })]);
+  expect(JSON.stringify(listed.data)).not.toContain(key);
 
   // The key does what a session does: upload, process, progress, download.
   const photo = await productPhoto({ width: 900, height: 900, colour: '#c0392b', shape: 'box' });
@@ -68,15 +73,18 @@ test('an API key: shown once, used on every seller route and the one-call route,
   const one = await request(secondGateway).post('/api/v1/pictures').set('x-api-key', key).field('pipeline', 'shopify').attach('image', photo, 'red.jpg').buffer(true).parse(binaryBody).expect(200);
   expect(one.headers['x-credits-charged']).toBe('3');
 
-  const used = await api.get('/api/v1/keys').set('authorization', `Bearer ${token}`).expect(200);
-  expect(used.body.keys[0].last_used_at).not.toBeNull();
+  const used = await signedIn.GET('/api/v1/keys');
+  expect(used.data!.keys[0]!.last_used_at).not.toBeNull();
+  const withKey = masterpostClient({ baseUrl: secondGateway, apiKey: key });
+  expect((await withKey.GET('/credits/balance')).data).toMatchObject({ available: expect.any(Number) });
 
-  const revoked = await api.delete(`/api/v1/keys/${made.body.id}`).set('authorization', `Bearer ${token}`).expect(200);
-  expectDocumented('delete', '/api/v1/keys/{keyId}', 200, revoked.body);
-  expect(revoked.body.revoked_at).not.toBeNull();
+  const revoked = await signedIn.DELETE('/api/v1/keys/{keyId}', { params: { path: { keyId: made.data!.id } } });
+  expectDocumented('delete', '/api/v1/keys/{keyId}', 200, revoked.data);
+  expect(revoked.data!.revoked_at).not.toBeNull();
   for (const gateway of [stack.gatewayUrl, secondGateway]) {
-    const refused = await request(gateway).get('/credits/balance').set('x-api-key', key).expect(401);
-    expectDocumented('get', '/credits/balance', 401, refused.body);
+    const refused = await masterpostClient({ baseUrl: gateway, apiKey: key }).GET('/credits/balance');
+    expect(refused.response.status).toBe(401);
+    expect(refused.error?.error.code).toBe('unauthorized');
     await request(gateway).get('/credits/balance').set('authorization', `Bearer ${key}`).expect(401);
   }
   // A session still works; the key is in no log line of any service.
@@ -160,6 +168,33 @@ test('a picture the provider refuses: the error body says why, and nothing is ch
     stack.sim.configure({ fault: 'none' });
   }
   expect(await balanceOf(token)).toEqual(before);
+});
+
+test('the same Idempotency-Key twice: one picture, charged once, answered twice', async () => {
+  const token = await seller('retrying@example.com');
+  const photo = await productPhoto({ width: 900, height: 900, colour: '#d35400', shape: 'bottle' });
+  const send = () => request(stack.gatewayUrl).post('/api/v1/pictures').set('authorization', `Bearer ${token}`).set('idempotency-key', 'shop-order-4711-photo-1')
+    .field('pipeline', 'amazon').attach('image', photo, 'bottle.jpg').buffer(true).parse(binaryBody).expect(200);
+  const first = await send();
+  const again = await send();
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.headers['x-picture-id']).toBe(first.headers['x-picture-id']);
+  expect(Buffer.compare(again.body as Buffer, first.body as Buffer)).toBe(0);
+  expect((await balanceOf(token)).available).toBe(60 - 3);
+});
+
+test('past the rate limit: 429 with Retry-After and the IETF RateLimit headers', async () => {
+  const token = await seller('hasty@example.com');
+  const call = () => request(stack.gatewayUrl).post('/api/v1/pictures').set('authorization', `Bearer ${token}`).query({ pipeline: 'amazon' });
+  const first = await call().expect(400);
+  // draft-ietf-httpapi-ratelimit-headers-08: the policy (quota q in window w) and what is left (r).
+  expect(first.headers['ratelimit-policy']).toMatch(/q=12; w=60/);
+  expect(first.headers.ratelimit).toMatch(/r=11/);
+  for (let sent = 1; sent < UPLOADS_PER_MINUTE; sent++) await call().expect(400);
+  const limited = await call().expect(429);
+  expectDocumented('post', '/api/v1/pictures', 429, limited.body);
+  expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  expect(limited.headers.ratelimit).toMatch(/r=0/);
 });
 
 test('every answer carries a request id, found in the log lines of the gateway and of billing', async () => {

@@ -102,6 +102,8 @@ test('Redis killed mid-batch: 503 and nothing reserved meanwhile, then every que
   const api = request(stack.gatewayUrl);
   const refused = await api.post('/api/v1/process').set('authorization', `Bearer ${seller.token}`).send({ job_id: laterJob, pipeline: 'amazon' });
   expect(refused.status).toBe(503);
+  // A client is told when to try again.
+  expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   expect(refused.body.error).toMatchObject({ code: 'service_unavailable' });
   expect(refused.body.error.message).toMatch(/nothing was charged/);
   const gatewayReady = await ready(stack.gatewayUrl);

@@ -85,9 +85,11 @@ test('upload, shadow choice, the checks, a settings edit and a mask stroke, all 
   // The mask brush: erase the right half of the picture, row by row.
   await page.check('#mode-erase');
   await page.fill('#brush', '40');
-  // The cards above reload their pictures after an edit, which moves the canvas down the page:
-  // strokes wait for every picture to be laid out, and each reads the canvas's place again.
+  // The mouse reaches only what is in the viewport: the whole canvas is brought into it (its lower
+  // part was below the fold whenever the page had scrolled less), after the cards above have
+  // reloaded their pictures (which moves it), and each stroke reads the canvas's place again.
   await page.waitForFunction('[...document.images].every((img) => img.complete)');
+  await page.locator('#view').scrollIntoViewIfNeeded();
   const rows = Math.ceil(((await page.locator('#view').boundingBox())!.height - 5) / 30);
   for (let row = 0; row < rows; row++) {
     const view = (await page.locator('#view').boundingBox())!;

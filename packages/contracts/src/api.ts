@@ -159,7 +159,8 @@ export const galleryItem = z
   .strictObject({ id: z.uuid(), title: z.string(), description: z.string(), pipeline: z.string(), original_url: z.string(), processed_url: z.string() })
   .meta({ id: 'GalleryItem' });
 export type GalleryItem = z.infer<typeof galleryItem>;
-export const galleryList = z.array(galleryItem).meta({ id: 'GalleryList' });
+export const galleryList = z.strictObject({ items: z.array(galleryItem), total: z.int() }).meta({ id: 'GalleryList' });
+export type GalleryList = z.infer<typeof galleryList>;
 /** An operator publishes one of their own finished pictures. */
 export const galleryAddRequest = z
   .strictObject({ image_id: z.uuid(), title: z.string().trim().min(1).max(120), description: z.string().trim().max(500).default('') })

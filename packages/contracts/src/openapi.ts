@@ -72,6 +72,9 @@ function operation(route: PublicRoute): JsonSchema {
   const answers = { ...route.answers };
   if (route.access !== 'public') answers[401] ??= { description: 'no valid credentials', schema: errorBody };
   if (route.access === 'operator') answers[403] ??= { description: 'not an operator', schema: errorBody };
+  // Any route may meet a dependency that is down, or a fault of ours.
+  answers[503] ??= { description: 'service_unavailable: a service we depend on is down; try again after Retry-After', schema: errorBody };
+  answers[500] ??= { description: 'internal_error: a fault of ours; nothing was charged for it', schema: errorBody };
   return {
     operationId: route.operationId,
     summary: route.summary,

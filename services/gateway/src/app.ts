@@ -1,7 +1,7 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { toErrorResponse } from '@masterpost/contracts';
+import { openApiDocument, toErrorResponse } from '@masterpost/contracts';
 import { opsMiddleware, requestContext, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
@@ -25,6 +25,7 @@ import { adminRoutes } from './routes/admin.routes';
 import { authRoutes } from './routes/auth.routes';
 import { catalogRoutes } from './routes/catalog.routes';
 import { docsRoutes } from './routes/docs.routes';
+import { contractCheck } from './middleware/contract-check';
 import { oneCallRoutes } from './routes/one-call.routes';
 import { OneCallService } from './services/one-call.service';
 import { keysRoutes } from './routes/keys.routes';
@@ -71,6 +72,8 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   app.use(requestContext(deps.logger));
+  const document = openApiDocument({ version: GATEWAY_VERSION });
+  if (config.CONTRACT_CHECK) app.use(contractCheck(document, deps.logger));
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -120,7 +123,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(['/auth/login', '/auth/register'], limits.auth);
   app.use(authRoutes({ accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS }), authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
-  app.use(docsRoutes(GATEWAY_VERSION));
+  app.use(docsRoutes(document));
   app.use(keysRoutes({ keys, authenticate }));
   app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(

@@ -44,6 +44,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       // Who may set X-Forwarded-For: 'loopback' with no proxy in front, the proxy's hop count (1)
       // or addresses behind one. Rate limits count the client address this yields.
       TRUST_PROXY: env.string('loopback'),
+      /** Tests: check every JSON answer against the OpenAPI document and log what breaks it. */
+      CONTRACT_CHECK: env.bool(false),
       RATE_LIMIT_AUTH_PER_MINUTE: env.int(20, 1),
       RATE_LIMIT_UPLOADS_PER_MINUTE: env.int(30, 1),
       RATE_LIMIT_PROCESS_PER_MINUTE: env.int(60, 1),

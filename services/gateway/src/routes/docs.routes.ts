@@ -1,12 +1,10 @@
 import { Router } from 'express';
-import { openApiDocument } from '@masterpost/contracts';
 
 /**
- * GET /openapi.json: the contract, made from the contracts package at start. GET /docs: a
+ * GET /openapi.json: the contract, made from the contracts package at start (app.ts). GET /docs: a
  * reference page over it (Scalar's API reference, loaded from its CDN by the reader's browser).
  */
-export function docsRoutes(version: string): Router {
-  const document = openApiDocument({ version });
+export function docsRoutes(document: object): Router {
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Masterpost API</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><script id="api-reference" data-url="/openapi.json"></script>

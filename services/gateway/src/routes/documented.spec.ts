@@ -37,7 +37,7 @@ test('every route the gateway serves is in the OpenAPI route table, with the sam
     authRoutes({ accounts: unused, authenticate: pass }),
     creditsRoutes({ billing: unused, authenticate: pass }),
     catalogRoutes({ creditsPerPicture: 3, maxFiles: 1, maxFileBytes: 1 }),
-    docsRoutes('test'),
+    docsRoutes({}),
     uploadsRoutes({
       intake: unused, billing: unused, authenticate: pass, rateLimit: pass, idempotent: pass,
       tempDir: mkdtempSync(path.join(os.tmpdir(), 'documented-')), limits: { maxFiles: 1, maxFileBytes: 1 }, creditsPerImage: 3, qwenPerSecond: 1,

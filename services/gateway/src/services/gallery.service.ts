@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError, contentTypeOf, ErrorCode, extensionOf, storageKey, type GalleryItem } from '@masterpost/contracts';
+import { AppError, contentTypeOf, ErrorCode, extensionOf, storageKey, type GalleryItem, type GalleryList } from '@masterpost/contracts';
 import type { Storage } from '@masterpost/platform';
 import type { GalleryRepository, GalleryRow } from '../adapters/gallery.repository';
 import type { JobsRepository } from '../adapters/jobs.repository';
@@ -27,7 +27,7 @@ export const galleryKey = (id: string, kind: 'original' | 'processed', format: s
 export class GalleryService {
   constructor(private readonly deps: { gallery: GalleryRepository; jobs: JobsRepository; storage: Storage }) {}
 
-  async list(): Promise<{ items: GalleryItem[]; total: number }> {
+  async list(): Promise<GalleryList> {
     const rows = await this.deps.gallery.latest(200);
     return { items: rows.map(galleryItem), total: rows.length };
   }
