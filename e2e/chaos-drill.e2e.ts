@@ -114,6 +114,11 @@ test('30 pictures through a SIGKILL, a PostgreSQL restart, billing frozen 20 s a
   await request(stack.gatewayUrl).delete(`/api/v1/jobs/${doomed}`).set('authorization', `Bearer ${seller.token}`).expect((res) => expect([200, 204]).toContain(res.status));
 
   postgres.restart();
+  // Billing is frozen once pictures are being finished again after the restart, so a settlement
+  // meets it (on a busy machine the retries after the restart could otherwise outlast the
+  // billing client's 10 s timeout and no call would find billing away).
+  const afterRestart = (await seller.progress(jobId)).completed;
+  await eventually('pictures finished after the restart', async () => ((await seller.progress(jobId)).completed > afterRestart ? true : undefined), 60_000);
 
   const billing = stack.services.find((service) => service.name === 'billing')!;
   // The faults land on work under way, not on a batch already done.

@@ -197,15 +197,20 @@ test('past the rate limit: 429 with Retry-After and the IETF RateLimit headers',
   expect(limited.headers.ratelimit).toMatch(/r=0/);
 });
 
-test('every answer carries a request id, found in the log lines of the gateway and of billing', async () => {
+test('every answer carries a request id, found in the log lines of every service the request touched', async () => {
   const token = await seller('traced@example.com');
   const answer = await request(stack.gatewayUrl).get('/credits/balance').set('authorization', `Bearer ${token}`).set('x-request-id', 'trace-me-0001').expect(200);
   expect(answer.headers['x-request-id']).toBe('trace-me-0001');
   const fresh = await request(stack.gatewayUrl).get('/api/v1/catalog').expect(200);
   expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  // A picture made in one call: the gateway, billing (the hold, the capture) and the processor that made it.
+  const photo = await productPhoto({ width: 900, height: 900, colour: '#117a65', shape: 'disc' });
+  await request(stack.gatewayUrl).post('/api/v1/pictures').set('authorization', `Bearer ${token}`).set('x-request-id', 'trace-me-0002')
+    .field('pipeline', 'ebay').attach('image', photo, 'disc.jpg').buffer(true).parse(binaryBody).expect(200);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const lines = stack.logs().split('\n').filter((line) => line.includes('trace-me-0001'));
-  expect(lines.map((line) => (JSON.parse(line) as { name: string }).name).sort()).toEqual(['billing', 'gateway']);
+  const servicesNaming = (id: string) => [...new Set(stack.logs().split('\n').filter((line) => line.includes(id)).map((line) => (JSON.parse(line) as { name: string }).name))].sort();
+  expect(servicesNaming('trace-me-0001')).toEqual(['billing', 'gateway']);
+  expect(servicesNaming('trace-me-0002')).toEqual(['billing', 'gateway', 'processor']);
 });
 
 test('a picture larger than allowed is refused 413 before the rest is read; several files, one too large, a 400 naming each', async () => {

@@ -24,10 +24,13 @@ export const JobName = {
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
-export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.uuid() });
+/** The id of the request that queued the work (X-Request-Id): the processor's log lines name it. */
+const requestId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional();
+
+export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.uuid(), requestId });
 export type ImageProcessPayload = z.infer<typeof imageProcessPayload>;
 
-export const jobFinalizePayload = z.strictObject({ jobId: z.uuid() });
+export const jobFinalizePayload = z.strictObject({ jobId: z.uuid(), requestId });
 export type JobFinalizePayload = z.infer<typeof jobFinalizePayload>;
 
 /** A scheduler's job: it carries nothing, every processor upserts the same one. */
@@ -44,6 +47,7 @@ export const editRenderPayload = z.strictObject({
   userId: z.uuid(),
   settings: z.record(z.string(), z.unknown()),
   maskKey: z.string().regex(/^jobs\/[0-9a-f-]{36}\/masks\/[0-9a-f-]{36}-sent-[0-9a-f]{16}\.png$/).optional(),
+  requestId,
 });
 export type EditRenderPayload = z.infer<typeof editRenderPayload>;
 

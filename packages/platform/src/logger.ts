@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { currentRequestId } from './request-context';
 
 export type { Logger };
 
@@ -13,6 +14,11 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     name: service,
     // A bad LOG_LEVEL is reported by the service's config check; the logger must still work to say so.
     level: LEVELS.has(level) ? level : 'info',
+    // Every line written while a request (or a job it queued) is handled names the request.
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId ? { requestId } : {};
+    },
     redact: {
       paths: [
         'password',

@@ -17,6 +17,11 @@ export function currentRequestId(): string | undefined {
   return context.getStore()?.requestId;
 }
 
+/** Runs `work` as part of a request (a queued job carries the id of the request that made it). */
+export function runWithRequestId<T>(requestId: string, work: () => T): T {
+  return context.run({ requestId }, work);
+}
+
 /** Express middleware (first in the chain): the id (the caller's, when it sent a sane one), the answer's header, one log line. */
 export function requestContext(logger: Logger): (req: IncomingMessage & { route?: { path?: string } }, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {

@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { jobCatalog, JobName, type JobResult } from '@masterpost/contracts';
-import { logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
+import { currentRequestId, logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
 
 /**
  * The editor's requests go to the processors like all picture work, and the gateway waits for
@@ -21,7 +21,7 @@ export class EditQueue {
   /** Resolves with the processor's answer; rejects with its error message or after the catalog's waitMs. */
   async render(imageId: string, userId: string, settings: Record<string, unknown>, maskKey?: string): Promise<JobResult<typeof JobName.EditRender>> {
     const edit = jobCatalog[JobName.EditRender];
-    const job = await this.queue.add(JobName.EditRender, edit.schema.parse({ imageId, userId, settings, ...(maskKey ? { maskKey } : {}) }), edit.options);
+    const job = await this.queue.add(JobName.EditRender, edit.schema.parse({ imageId, userId, settings, requestId: currentRequestId(), ...(maskKey ? { maskKey } : {}) }), edit.options);
     return (await job.waitUntilFinished(this.events, edit.waitMs)) as JobResult<typeof JobName.EditRender>;
   }
 

@@ -1,6 +1,6 @@
 import { FlowProducer, Queue } from 'bullmq';
 import { bullJobId, jobCatalog, JobName, QueueName } from '@masterpost/contracts';
-import { logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
+import { currentRequestId, logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
 
 export interface QueueSettings {
   /** Tries of a picture after a transient failure, and the first backoff delay. */
@@ -40,15 +40,16 @@ export class QueueAdapter {
   async enqueueJob(jobId: string, imageIds: string[], attemptNonce: string): Promise<void> {
     const finalize = jobCatalog[JobName.JobFinalize];
     const process = jobCatalog[JobName.ImageProcess];
+    const requestId = currentRequestId();
     await this.flows.add({
       name: JobName.JobFinalize,
       queueName: finalize.queue,
-      data: finalize.schema.parse({ jobId }),
+      data: finalize.schema.parse({ jobId, requestId }),
       opts: { ...finalize.options, removeOnComplete: this.keepCompleted(finalize.options), jobId: bullJobId.finalize(jobId, attemptNonce) },
       children: imageIds.map((imageId) => ({
         name: JobName.ImageProcess,
         queueName: process.queue,
-        data: process.schema.parse({ jobId, imageId }),
+        data: process.schema.parse({ jobId, imageId, requestId }),
         opts: {
           ...process.options,
           removeOnComplete: this.keepCompleted(process.options),

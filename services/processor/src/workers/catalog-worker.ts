@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { jobCatalog, type JobName, type JobPayload, type JobResult, type WorkerSettings } from '@masterpost/contracts';
-import type { IORedis, Logger } from '@masterpost/platform';
+import { runWithRequestId, type IORedis, type Logger } from '@masterpost/platform';
 
 /** What every worker of the fleet shares: its Redis, its prefix, and how a dead process's jobs are found. */
 export interface FleetWorkerOptions {
@@ -36,7 +36,10 @@ export function catalogWorker<N extends JobName>(
       // A scheduler's job may carry no data at all.
       const parsed = entry.schema.safeParse(job.data ?? {});
       if (!parsed.success) throw new UnrecoverableError(`${name} payload is invalid: ${parsed.error.message}`);
-      return handle(parsed.data as JobPayload<N>, job, token);
+      const payload = parsed.data as JobPayload<N>;
+      // The request that queued it: its id is in every log line the job writes, and sent on to billing.
+      const requestId = (payload as { requestId?: string }).requestId;
+      return requestId ? runWithRequestId(requestId, () => handle(payload, job, token)) : handle(payload, job, token);
     },
     {
       connection: fleet.connection,
