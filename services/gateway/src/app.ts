@@ -1,7 +1,7 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { openApiDocument, toErrorResponse } from '@masterpost/contracts';
+import { ErrorCode, openApiDocument, toErrorResponse } from '@masterpost/contracts';
 import { opsMiddleware, requestContext, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
 import type { JobsRepository } from './adapters/jobs.repository';
 import type { ProgressHub } from './adapters/progress-hub';
@@ -11,14 +11,9 @@ import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
 import { editorRoutes } from './routes/editor.routes';
 import { galleryRoutes } from './routes/gallery.routes';
-import { GalleryRepository } from './adapters/gallery.repository';
-import { GalleryService } from './services/gallery.service';
-import { PicturesService } from './services/pictures.service';
-import { EditorService } from './services/editor.service';
-import { DownloadService } from './services/download.service';
-import { AccountsService } from './services/accounts.service';
 import { stripeWebhookRoutes } from './routes/stripe-webhook.routes';
-import { idempotent } from './middleware/idempotency';
+import { idempotent, type IdempotencyOptions } from './middleware/idempotency';
+import { gatewayServices } from './composition';
 import { createRateLimits } from './middleware/rate-limits';
 import { requireUser } from './middleware/auth.middleware';
 import { adminRoutes } from './routes/admin.routes';
@@ -27,17 +22,11 @@ import { catalogRoutes } from './routes/catalog.routes';
 import { docsRoutes } from './routes/docs.routes';
 import { contractCheck } from './middleware/contract-check';
 import { oneCallRoutes } from './routes/one-call.routes';
-import { OneCallService } from './services/one-call.service';
 import { keysRoutes } from './routes/keys.routes';
-import { ApiKeysRepository } from './adapters/api-keys.repository';
-import { ApiKeysService } from './services/api-keys.service';
 import { creditsRoutes } from './routes/credits.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { uploadsRoutes } from './routes/uploads.routes';
 import type { TokenService } from './services/auth.service';
-import { IntakeService } from './services/intake.service';
-import { JobCreditsService } from './services/job-credits.service';
-import { JobsService } from './services/jobs.service';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -74,17 +63,10 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(requestContext(deps.logger));
   const document = openApiDocument({ version: GATEWAY_VERSION });
   if (config.CONTRACT_CHECK) app.use(contractCheck(document, deps.logger));
+  const registry = httpMetrics(app);
 
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'status'], registers: [registry] });
-  app.use((req, res, next) => {
-    res.on('finish', () => requests.inc({ method: req.method, status: String(res.statusCode) }));
-    next();
-  });
-
-  const keys = new ApiKeysService(new ApiKeysRepository(deps.pool));
-  const authenticate = requireUser(deps.tokens, { keys });
+  const services = gatewayServices(deps);
+  const authenticate = requireUser(deps.tokens, { keys: services.keys });
   // The AI provider's pause is shown, but the gateway still takes uploads meanwhile: they wait in the queue.
   app.use(opsMiddleware({ checks: deps.checks, advisory: ['ai_provider'], metrics: { contentType: registry.contentType, text: () => registry.metrics() } }));
   app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], operators: deps.users, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
@@ -93,48 +75,25 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(stripeWebhookRoutes({ billingUrl: config.BILLING_URL }));
   app.use(express.json({ limit: '200kb' }));
 
-  const jobsService = new JobsService({
-    jobs: deps.jobs,
-    queue: deps.queue,
-    storage: deps.storage,
-    credits: new JobCreditsService({ billing: deps.billing, holdTtlSeconds: config.HOLD_TTL_SECONDS }),
-    qwenPerSecond: config.QWEN_MAX_PER_SECOND,
-  });
-  const intake = new IntakeService({
-    jobs: deps.jobs,
-    storage: deps.storage,
-    creditsPerImage: config.CREDITS_PER_IMAGE,
-    limits: {
-      maxImagesPerJob: config.MAX_IMAGES_PER_JOB,
-      maxPixels: config.IMAGE_MAX_PIXELS,
-      maxEntries: config.ZIP_MAX_ENTRIES,
-      maxUnpackedBytes: config.ZIP_MAX_UNPACKED_BYTES,
-      maxRatio: config.ZIP_MAX_RATIO,
-      maxEntryBytes: config.IMAGE_MAX_BYTES,
-    },
-  });
-
   const limits = createRateLimits(deps.redis, config.QUEUE_PREFIX, {
     authPerMinute: config.RATE_LIMIT_AUTH_PER_MINUTE,
     uploadsPerMinute: config.RATE_LIMIT_UPLOADS_PER_MINUTE,
     processPerMinute: config.RATE_LIMIT_PROCESS_PER_MINUTE,
     editsPerMinute: config.RATE_LIMIT_EDITS_PER_MINUTE,
   });
+  const idempotency = (scope: string, runningSeconds: number, replay?: IdempotencyOptions['replay']) => idempotent(deps.redis, config.QUEUE_PREFIX, scope, { runningSeconds, replay });
+  const tempDir = path.join(config.STORAGE_DIR, 'tmp');
   app.use(['/auth/login', '/auth/register'], limits.auth);
-  app.use(authRoutes({ accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing: deps.billing, signupCredits: config.SIGNUP_CREDITS }), authenticate }));
+  app.use(authRoutes({ accounts: services.accounts, authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
   app.use(docsRoutes(document));
-  app.use(keysRoutes({ keys, authenticate }));
+  app.use(keysRoutes({ keys: services.keys, authenticate }));
   app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(
     uploadsRoutes({
-      intake,
-      billing: deps.billing,
-      authenticate,
-      rateLimit: limits.uploads,
+      intake: services.intake, billing: deps.billing, authenticate, rateLimit: limits.uploads, tempDir,
       // An upload of a few gigabytes may take this long; a gateway that died mid-upload frees the key after it.
-      idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'upload', { runningSeconds: 30 * 60 }),
-      tempDir: path.join(config.STORAGE_DIR, 'tmp'),
+      idempotent: idempotency('upload', 30 * 60),
       limits: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES },
       creditsPerImage: config.CREDITS_PER_IMAGE,
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
@@ -142,37 +101,43 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   );
   app.use(
     oneCallRoutes({
-      oneCall: new OneCallService({ intake, jobsService, jobs: deps.jobs, hub: deps.hub }),
-      storage: deps.storage,
-      authenticate,
-      rateLimit: limits.uploads,
+      oneCall: services.oneCall, storage: deps.storage, authenticate, rateLimit: limits.uploads, tempDir, maxPictureBytes: config.IMAGE_MAX_BYTES,
       // As long as the longest wait, and the upload before it.
-      idempotent: (replay) => idempotent(deps.redis, config.QUEUE_PREFIX, 'picture', { runningSeconds: 10 * 60, replay }),
-      tempDir: path.join(config.STORAGE_DIR, 'tmp'),
-      maxPictureBytes: config.IMAGE_MAX_BYTES,
+      idempotent: (replay) => idempotency('picture', 10 * 60, replay),
     }),
   );
-  const gallery = new GalleryService({ gallery: new GalleryRepository(deps.pool), jobs: deps.jobs, storage: deps.storage });
-  app.use(galleryRoutes({ gallery, operators: deps.users, authenticate }));
-  app.use(editorRoutes({ editor: new EditorService({ jobs: deps.jobs, edits: deps.edits, storage: deps.storage }), authenticate, rateLimit: limits.edits }));
+  app.use(galleryRoutes({ gallery: services.gallery, operators: deps.users, authenticate }));
+  app.use(editorRoutes({ editor: services.editor, authenticate, rateLimit: limits.edits }));
   app.use(
     jobsRoutes({
-      service: jobsService,
-      pictures: new PicturesService({ jobs: deps.jobs, storage: deps.storage }),
-      downloads: new DownloadService({ jobsService, jobs: deps.jobs, storage: deps.storage }),
-      hub: deps.hub,
-      authenticate,
-      processRateLimit: limits.process,
-      idempotent: idempotent(deps.redis, config.QUEUE_PREFIX, 'process', { runningSeconds: 60 }),
+      service: services.jobsService, pictures: services.pictures, downloads: services.downloads, hub: deps.hub, authenticate,
+      processRateLimit: limits.process, idempotent: idempotency('process', 60),
     }),
   );
-
   app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });
+    res.status(404).json({ error: { code: ErrorCode.NotFound, message: 'no such route' } });
   });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use(errorAnswer(deps.logger));
+  return app;
+}
+
+/** Requests counted by method and status, with the process's own metrics, for /metrics. */
+function httpMetrics(app: express.Express): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'status'], registers: [registry] });
+  app.use((req, res, next) => {
+    res.on('finish', () => requests.inc({ method: req.method, status: String(res.statusCode) }));
+    next();
+  });
+  return registry;
+}
+
+/** Anything thrown in a route, answered in the one error shape; a fault of ours logged. */
+function errorAnswer(logger: Logger) {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const { status, body, unexpected } = toErrorResponse(error);
-    if (unexpected) deps.logger.error({ err: error, requestId: res.getHeader('x-request-id') }, 'request failed');
+    if (unexpected) logger.error({ err: error }, 'request failed');
     // A client told "not now" is told when to try again (the rate limiter says it for 429 itself).
     if ((status === 503 || status === 429) && !res.getHeader('retry-after')) res.set('retry-after', '5');
     if (res.headersSent) {
@@ -180,6 +145,5 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       return;
     }
     res.status(status).json(body);
-  });
-  return app;
+  };
 }

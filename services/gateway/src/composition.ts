@@ -1,0 +1,71 @@
+import type { BillingClient, Pool, Storage } from '@masterpost/platform';
+import { ApiKeysRepository } from './adapters/api-keys.repository';
+import type { EditQueue } from './adapters/edit-queue';
+import { GalleryRepository } from './adapters/gallery.repository';
+import type { JobsRepository } from './adapters/jobs.repository';
+import type { ProgressHub } from './adapters/progress-hub';
+import type { QueueAdapter } from './adapters/queue.adapter';
+import type { UsersRepository } from './adapters/users.repository';
+import type { GatewayConfig } from './config';
+import { AccountsService } from './services/accounts.service';
+import { ApiKeysService } from './services/api-keys.service';
+import type { TokenService } from './services/auth.service';
+import { DownloadService } from './services/download.service';
+import { EditorService } from './services/editor.service';
+import { GalleryService } from './services/gallery.service';
+import { IntakeService } from './services/intake.service';
+import { JobCreditsService } from './services/job-credits.service';
+import { JobsService } from './services/jobs.service';
+import { OneCallService } from './services/one-call.service';
+import { PicturesService } from './services/pictures.service';
+
+/** What the gateway's services are made of: its adapters and settings (built in main.ts). */
+export interface ServiceDeps {
+  config: GatewayConfig;
+  pool: Pool;
+  users: UsersRepository;
+  jobs: JobsRepository;
+  queue: QueueAdapter;
+  edits: EditQueue;
+  hub: ProgressHub;
+  billing: BillingClient;
+  storage: Storage;
+  tokens: TokenService;
+}
+
+/** The gateway's services, each made once from the adapters: the routes only call them. */
+export function gatewayServices(deps: ServiceDeps) {
+  const { config, jobs, storage, billing } = deps;
+  const jobsService = new JobsService({
+    jobs,
+    queue: deps.queue,
+    storage,
+    credits: new JobCreditsService({ billing, holdTtlSeconds: config.HOLD_TTL_SECONDS }),
+    qwenPerSecond: config.QWEN_MAX_PER_SECOND,
+  });
+  const intake = new IntakeService({
+    jobs,
+    storage,
+    creditsPerImage: config.CREDITS_PER_IMAGE,
+    limits: {
+      maxImagesPerJob: config.MAX_IMAGES_PER_JOB,
+      maxPixels: config.IMAGE_MAX_PIXELS,
+      maxEntries: config.ZIP_MAX_ENTRIES,
+      maxUnpackedBytes: config.ZIP_MAX_UNPACKED_BYTES,
+      maxRatio: config.ZIP_MAX_RATIO,
+      maxEntryBytes: config.IMAGE_MAX_BYTES,
+    },
+  });
+  return {
+    jobsService,
+    intake,
+    keys: new ApiKeysService(new ApiKeysRepository(deps.pool)),
+    accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing, signupCredits: config.SIGNUP_CREDITS }),
+    oneCall: new OneCallService({ intake, jobsService, jobs, hub: deps.hub }),
+    gallery: new GalleryService({ gallery: new GalleryRepository(deps.pool), jobs, storage }),
+    editor: new EditorService({ jobs, edits: deps.edits, storage }),
+    pictures: new PicturesService({ jobs, storage }),
+    downloads: new DownloadService({ jobsService, jobs, storage }),
+  };
+}
+export type GatewayServices = ReturnType<typeof gatewayServices>;
