@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './errors';
+import { webhookEventTypes } from './jobs';
 import { jobSettingsSchema, outputFormats, shadowTypes } from './presets';
 import { complianceReport, imageStatus, jobStatus, pipelineId } from './records';
 
@@ -231,6 +232,55 @@ export const createdApiKey = z
 export type CreatedApiKey = z.infer<typeof createdApiKey>;
 export const apiKeyList = z.strictObject({ keys: z.array(apiKeyItem) }).meta({ id: 'ApiKeyList' });
 export type ApiKeyList = z.infer<typeof apiKeyList>;
+
+/** Completion webhooks: an endpoint, its events, and its signing secret (shown when made or rotated). */
+export const webhookEventType = z.enum(webhookEventTypes);
+export const webhookEndpointCreateRequest = z
+  .strictObject({
+    url: z.string().max(2048),
+    events: z.array(webhookEventType).min(1),
+    description: z.string().max(200).default(''),
+  })
+  .meta({ id: 'WebhookEndpointCreateRequest' });
+export const webhookEndpoint = z
+  .strictObject({
+    id: z.uuid(),
+    url: z.string(),
+    events: z.array(webhookEventType),
+    description: z.string(),
+    created_at: z.string(),
+    /** Until then the previous secret signs too (each delivery carries both signatures). */
+    previous_secret_valid_until: z.string().nullable(),
+    failing_since: z.string().nullable(),
+    disabled_at: z.string().nullable(),
+    disabled_reason: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+export type WebhookEndpoint = z.infer<typeof webhookEndpoint>;
+export const createdWebhookEndpoint = z
+  .strictObject({ ...webhookEndpoint.shape, secret: z.string().describe('the signing secret (whsec_...), shown this once') })
+  .meta({ id: 'CreatedWebhookEndpoint' });
+export const webhookEndpointList = z.strictObject({ endpoints: z.array(webhookEndpoint) }).meta({ id: 'WebhookEndpointList' });
+export const rotateSecretRequest = z
+  .strictObject({ overlap_seconds: z.int().min(0).max(7 * 24 * 3600).default(24 * 3600) })
+  .meta({ id: 'RotateSecretRequest' });
+export const rotatedSecret = z
+  .strictObject({ secret: z.string(), previous_secret_valid_until: z.string().nullable() })
+  .meta({ id: 'RotatedSecret' });
+export const webhookDelivery = z
+  .strictObject({
+    id: z.uuid(),
+    event_id: z.string(),
+    event_type: webhookEventType,
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.array(z.strictObject({ attempt: z.int(), status: z.int().nullable(), error: z.string().nullable(), latency_ms: z.int(), at: z.string() })),
+    created_at: z.string(),
+    delivered_at: z.string().nullable(),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export type WebhookDelivery = z.infer<typeof webhookDelivery>;
+export const webhookDeliveryList = z.strictObject({ deliveries: z.array(webhookDelivery) }).meta({ id: 'WebhookDeliveryList' });
 
 /**
  * What a client needs to offer the choices the service has (GET /api/v1/catalog): the

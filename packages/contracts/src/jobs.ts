@@ -11,6 +11,8 @@ export const QueueName = {
   Jobs: 'jobs',
   Maintenance: 'maintenance',
   Edits: 'edits',
+  WebhookEvents: 'webhook-events',
+  WebhookDeliveries: 'webhook-deliveries',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -21,6 +23,10 @@ export const JobName = {
   RetentionSweep: 'RetentionSweep',
   /** The manual editor: a finished picture rendered again from its stored cutout, no AI call, no charge. */
   EditRender: 'EditRender',
+  /** An event happened (a picture or job ended, credits ran low): one delivery per endpoint that wants it. */
+  WebhookDispatch: 'WebhookDispatch',
+  /** One event sent to one endpoint, signed; retried for days on timeouts, 5xx and connection errors. */
+  WebhookDeliver: 'WebhookDeliver',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -51,12 +57,29 @@ export const editRenderPayload = z.strictObject({
 });
 export type EditRenderPayload = z.infer<typeof editRenderPayload>;
 
+export const webhookEventTypes = ['job.completed', 'job.failed', 'picture.done', 'picture.failed', 'credits.low'] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+
+/** The event id is stable (made from what happened), so an event emitted twice is one event. */
+export const webhookDispatchPayload = z.strictObject({
+  eventId: z.string().regex(/^evt_[A-Za-z0-9_-]{1,120}$/),
+  type: z.enum(webhookEventTypes),
+  userId: z.uuid(),
+  data: z.record(z.string(), z.unknown()),
+  requestId,
+});
+export type WebhookDispatchPayload = z.infer<typeof webhookDispatchPayload>;
+export const webhookDeliverPayload = z.strictObject({ deliveryId: z.uuid(), requestId });
+export type WebhookDeliverPayload = z.infer<typeof webhookDeliverPayload>;
+
 /** What each job answers: BullMQ keeps it as the job's return value (the gateway waits on an edit's). */
 export interface JobResults {
   [JobName.ImageProcess]: { status: string };
   [JobName.JobFinalize]: { status: string };
   [JobName.RetentionSweep]: { jobs: number; cachedOutputs: number };
   [JobName.EditRender]: { resultKey: string; width: number; height: number; format: string };
+  [JobName.WebhookDispatch]: { deliveries: number };
+  [JobName.WebhookDeliver]: { status: number | null };
 }
 
 /**
@@ -123,6 +146,21 @@ export const jobCatalog = {
     waitMs: 20_000,
     options: { attempts: 1, removeOnComplete: { age: 600, count: 1000 }, removeOnFail: { age: 3600, count: 1000 } },
   },
+  [JobName.WebhookDispatch]: {
+    queue: QueueName.WebhookEvents,
+    schema: webhookDispatchPayload,
+    worker: { concurrency: 4, maxStalledCount: 5 },
+    options: { attempts: 10, backoff: { type: 'exponential' as const, delay: 1000, jitter: 0.5 }, removeOnComplete, removeOnFail },
+  },
+  [JobName.WebhookDeliver]: {
+    queue: QueueName.WebhookDeliveries,
+    schema: webhookDeliverPayload,
+    // A slow receiver holds one of these, never a picture's worker.
+    worker: { concurrency: 16, maxStalledCount: 5 },
+    // 15 tries, the first retry after 8 s, doubling with jitter: the last about 3 days after the
+    // event (WEBHOOK_RETRY_BASE_MS changes the 8 s). 4xx answers other than 408 and 429 end it.
+    options: { attempts: 15, backoff: { type: 'exponential' as const, delay: 8000, jitter: 0.3 }, removeOnComplete, removeOnFail },
+  },
   [JobName.RetentionSweep]: {
     queue: QueueName.Maintenance,
     schema: retentionSweepPayload,
@@ -140,4 +178,7 @@ export type JobResult<N extends JobName> = JobResults[N];
 export const bullJobId = {
   image: (imageId: string, attemptNonce: string) => `image-${imageId}-${attemptNonce}`,
   finalize: (jobId: string, attemptNonce: string) => `finalize-${jobId}-${attemptNonce}`,
+  /** An event emitted twice (a retried handler) is enqueued once. */
+  webhookEvent: (eventId: string) => `event-${eventId}`,
+  webhookDelivery: (deliveryId: string, sending: string) => `deliver-${deliveryId}-${sending}`,
 };

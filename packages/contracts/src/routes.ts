@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
-  apiKeyCreateRequest, apiKeyItem, apiKeyList, cancelAnswer, catalogAnswer, createdApiKey, checkoutAnswer, checkoutRequest, creditBalance, credentials, deleteAnswer, editedPicture, editRenderRequest, errorBody,
+  apiKeyCreateRequest, apiKeyItem, apiKeyList, cancelAnswer, catalogAnswer, createdApiKey, createdWebhookEndpoint, rotatedSecret, rotateSecretRequest,
+  webhookDelivery, webhookDeliveryList, webhookEndpoint, webhookEndpointCreateRequest, webhookEndpointList, checkoutAnswer, checkoutRequest, creditBalance, credentials, deleteAnswer, editedPicture, editRenderRequest, errorBody,
   galleryAddRequest, galleryItem, galleryList, historyPage, me, packList, pictureRecord, processAnswer, processRequest, progress, session, uploadAnswer,
 } from './api';
 
@@ -26,7 +27,7 @@ export interface PublicRoute {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'account' | 'credits' | 'pictures' | 'editor' | 'gallery' | 'service';
+  tag: 'account' | 'credits' | 'pictures' | 'editor' | 'gallery' | 'webhooks' | 'service';
   access: Access;
   body?: { contentType: 'application/json' | 'multipart/form-data'; schema: z.ZodType };
   query?: Record<string, { schema: z.ZodType; description: string }>;
@@ -85,6 +86,22 @@ export const publicRoutes: PublicRoute[] = [
     answers: { 200: json('the keys', apiKeyList) } },
   { method: 'delete', path: `/api/v1/keys/${idParam('keyId')}`, operationId: 'revokeKey', summary: 'Revoke an API key: refused at once everywhere', tag: 'account', access: 'seller',
     answers: { 200: json('the key, revoked', apiKeyItem), 404: error('no such key') } },
+  { method: 'post', path: '/api/v1/webhooks', operationId: 'createWebhook', summary: 'Register an endpoint for events (its signing secret shown once)', tag: 'webhooks', access: 'seller',
+    body: { contentType: 'application/json', schema: webhookEndpointCreateRequest },
+    answers: { 201: json('the endpoint and its secret', createdWebhookEndpoint), 400: error('invalid_input: the URL is refused (not http(s), credentials, an inner address) or an unknown event') } },
+  { method: 'get', path: '/api/v1/webhooks', operationId: 'listWebhooks', summary: 'The seller\'s endpoints', tag: 'webhooks', access: 'seller',
+    answers: { 200: json('the endpoints', webhookEndpointList) } },
+  { method: 'delete', path: `/api/v1/webhooks/${idParam('endpointId')}`, operationId: 'deleteWebhook', summary: 'Remove an endpoint', tag: 'webhooks', access: 'seller',
+    answers: { 200: json('the endpoint removed', webhookEndpoint), 404: error('no such endpoint') } },
+  { method: 'post', path: `/api/v1/webhooks/${idParam('endpointId')}/rotate-secret`, operationId: 'rotateWebhookSecret', summary: 'A new signing secret; the old one signs too until the overlap ends', tag: 'webhooks', access: 'seller',
+    body: { contentType: 'application/json', schema: rotateSecretRequest },
+    answers: { 200: json('the new secret', rotatedSecret), 404: error('no such endpoint') } },
+  { method: 'post', path: `/api/v1/webhooks/${idParam('endpointId')}/enable`, operationId: 'enableWebhook', summary: 'Deliver again to an endpoint that was disabled', tag: 'webhooks', access: 'seller',
+    answers: { 200: json('the endpoint', webhookEndpoint), 404: error('no such endpoint') } },
+  { method: 'get', path: `/api/v1/webhooks/${idParam('endpointId')}/deliveries`, operationId: 'listDeliveries', summary: 'Recent deliveries with every attempt\'s status and latency', tag: 'webhooks', access: 'seller',
+    answers: { 200: json('the deliveries, newest first', webhookDeliveryList), 404: error('no such endpoint') } },
+  { method: 'post', path: `/api/v1/webhooks/${idParam('endpointId')}/deliveries/${idParam('deliveryId')}/redeliver`, operationId: 'redeliver', summary: 'Send a delivery again (the same event id)', tag: 'webhooks', access: 'seller',
+    answers: { 202: json('queued again', webhookDelivery), 404: error('no such delivery') } },
   { method: 'get', path: '/credits/balance', operationId: 'balance', summary: 'Credits: balance, reserved, available (and owed)', tag: 'credits', access: 'seller',
     answers: { 200: json('the balance', creditBalance) } },
   { method: 'get', path: '/credits/history', operationId: 'history', summary: 'Every movement of the seller\'s credits, newest first', tag: 'credits', access: 'seller',

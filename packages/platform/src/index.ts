@@ -12,6 +12,8 @@ export * from './billing-client';
 export * from './shutdown';
 export * from './ops';
 export * from './request-context';
+export * from './webhook-signing';
+export * from './webhook-target';
 export * from './pictures';
 export * from './thread-pool';
 export * from './slots';

@@ -23,6 +23,7 @@ import { docsRoutes } from './routes/docs.routes';
 import { contractCheck } from './middleware/contract-check';
 import { oneCallRoutes } from './routes/one-call.routes';
 import { keysRoutes } from './routes/keys.routes';
+import { webhooksRoutes } from './routes/webhooks.routes';
 import { creditsRoutes } from './routes/credits.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { uploadsRoutes } from './routes/uploads.routes';
@@ -88,6 +89,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
   app.use(docsRoutes(document));
   app.use(keysRoutes({ keys: services.keys, authenticate }));
+  app.use(webhooksRoutes({ webhooks: services.webhooks, authenticate }));
   app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(
     uploadsRoutes({

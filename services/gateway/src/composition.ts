@@ -18,6 +18,8 @@ import { JobCreditsService } from './services/job-credits.service';
 import { JobsService } from './services/jobs.service';
 import { OneCallService } from './services/one-call.service';
 import { PicturesService } from './services/pictures.service';
+import { WebhooksService } from './services/webhooks.service';
+import { WebhooksRepository } from './adapters/webhooks.repository';
 
 /** What the gateway's services are made of: its adapters and settings (built in main.ts). */
 export interface ServiceDeps {
@@ -66,6 +68,7 @@ export function gatewayServices(deps: ServiceDeps) {
     editor: new EditorService({ jobs, edits: deps.edits, storage }),
     pictures: new PicturesService({ jobs, storage }),
     downloads: new DownloadService({ jobsService, jobs, storage }),
+    webhooks: new WebhooksService({ webhooks: new WebhooksRepository(deps.pool), queue: deps.queue, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()) }),
   };
 }
 export type GatewayServices = ReturnType<typeof gatewayServices>;

@@ -46,6 +46,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       TRUST_PROXY: env.string('loopback'),
       /** Tests: check every JSON answer against the OpenAPI document and log what breaks it. */
       CONTRACT_CHECK: env.bool(false),
+      /** Hosts webhooks may reach although they resolve inside a network (the tests' loopback receiver). */
+      WEBHOOK_ALLOWED_HOSTS: env.csv(''),
       RATE_LIMIT_AUTH_PER_MINUTE: env.int(20, 1),
       RATE_LIMIT_UPLOADS_PER_MINUTE: env.int(30, 1),
       RATE_LIMIT_PROCESS_PER_MINUTE: env.int(60, 1),

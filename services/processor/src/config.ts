@@ -57,6 +57,14 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       // check runs (interval).
       WORKER_LOCK_MS: env.int(30_000, 1000),
       WORKER_STALLED_INTERVAL_MS: env.int(30_000, 500),
+      /** Hosts webhooks may reach although they resolve inside a network (the tests' loopback receiver). */
+      WEBHOOK_ALLOWED_HOSTS: env.csv(''),
+      WEBHOOK_TIMEOUT_MS: env.int(10_000, 100, 60_000),
+      /** The first retry's delay; each next one doubles (15 tries: about 3 days with 8 s). */
+      WEBHOOK_RETRY_BASE_MS: env.int(8_000, 10),
+      /** An endpoint failing this long, whose delivery then fails for good, is turned off. */
+      WEBHOOK_DISABLE_AFTER_MS: env.int(3 * 24 * 3600 * 1000, 0),
+      CREDITS_LOW_THRESHOLD: env.int(9, 0),
       WORKER_CONCURRENCY: env.int(jobCatalog[JobName.ImageProcess].worker.concurrency, 1, 64),
       // Worker threads that render pictures (the CPU-heavy step); about one per core.
       RENDER_THREADS: env.int(2, 1, 64),

@@ -21,6 +21,10 @@ import { SpendGuard } from './qwen/spend-guard';
 import { createRenderPool } from './render/render-pool';
 import { ImageSettlement } from './settlement/image-settlement';
 import { ImageFailures } from './workers/image-failures';
+import { WebhookDeliveriesRepository } from './adapters/webhooks.repository';
+import { WebhookDeliverHandler } from './webhooks/deliver.handler';
+import { WebhookDispatchHandler } from './webhooks/dispatch.handler';
+import { WebhookEvents } from './webhooks/webhook-events';
 import { createWorkers } from './workers/workers';
 
 // libvips keeps recent operations and decoded images in a per-process cache; with 12 MP photos
@@ -112,7 +116,10 @@ async function main(): Promise<void> {
     preparing: new Slots(config.RENDER_THREADS),
   });
   const renderPool = createRenderPool(config.RENDER_THREADS);
-  const settlement = new ImageSettlement({ repo, billing, storage, logger });
+  const events = new WebhookEvents(commandRedis, config.QUEUE_PREFIX, logger);
+  const settlement = new ImageSettlement({ repo, billing, storage, logger, events });
+  const webhookDeliveries = new WebhookDeliveriesRepository(pool);
+  const dispatchHandler = new WebhookDispatchHandler({ repo: webhookDeliveries, redis: commandRedis, prefix: config.QUEUE_PREFIX, retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, logger });
   const workers = createWorkers({
     fleet: { connection: workerRedis, prefix: config.QUEUE_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, logger },
     imageConcurrency: config.WORKER_CONCURRENCY,
@@ -121,7 +128,13 @@ async function main(): Promise<void> {
       connection: workerRedis, prefix: config.QUEUE_PREFIX, repo, settlement, gate, configFingerprint: fingerprint, maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,
       pauseRecheckMs: config.QWEN_PAUSE_RECHECK_MS, accountPauseMs: config.QWEN_ACCOUNT_PAUSE_MS, publishProgress, logger,
     }),
-    finalizeHandler: new JobFinalizeHandler({ repo, billing, settlement, publishProgress, logger }),
+    finalizeHandler: new JobFinalizeHandler({ repo, billing, settlement, publishProgress, logger, events, creditsLowThreshold: config.CREDITS_LOW_THRESHOLD }),
+    dispatchHandler,
+    deliverHandler: new WebhookDeliverHandler({
+      deliveries: webhookDeliveries,
+      settings: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()), timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS },
+      logger,
+    }),
     editHandler: new EditRenderHandler({ repo, storage, render: renderPool.render, logger }),
     retentionHandler: new RetentionHandler({ repo, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
     logger,
@@ -140,6 +153,7 @@ async function main(): Promise<void> {
     [
       // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
       () => Promise.all([workers.close(), retention.close()]),
+      () => Promise.all([events.close(), dispatchHandler.close()]),
       () => new Promise((resolve) => server.close(resolve)),
       () => renderPool.close(),
       () => pool.end(),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import { bullJobId, jobCatalog, JobName, QueueName } from '@masterpost/contracts';
 import { currentRequestId, logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
@@ -19,6 +20,7 @@ export class QueueAdapter {
   readonly flows: FlowProducer;
   readonly images: Queue;
   readonly jobs: Queue;
+  readonly webhookDeliveries: Queue;
 
   constructor(
     connection: IORedis,
@@ -29,12 +31,14 @@ export class QueueAdapter {
     this.flows = new FlowProducer({ connection, prefix });
     this.images = new Queue(QueueName.Images, { connection, prefix });
     this.jobs = new Queue(QueueName.Jobs, { connection, prefix });
+    this.webhookDeliveries = new Queue(QueueName.WebhookDeliveries, { connection, prefix });
     // Errors also surface on the calls that fail; the listeners keep them from crashing the
     // process, and log them (once per message a while, not at every reconnect).
     const log = (what: string) => (logger ? logConnectionErrors(logger, what) : () => undefined);
     this.flows.on('error', log('flow producer'));
     this.images.on('error', log('images queue'));
     this.jobs.on('error', log('jobs queue'));
+    this.webhookDeliveries.on('error', log('webhook deliveries queue'));
   }
 
   async enqueueJob(jobId: string, imageIds: string[], attemptNonce: string): Promise<void> {
@@ -65,7 +69,16 @@ export class QueueAdapter {
     return { ...options.removeOnComplete, age: this.settings.keepFinishedSeconds };
   }
 
+  /** A delivery sent again at the seller's request: a new queue entry, the same delivery (and event id). */
+  async redeliver(deliveryId: string): Promise<void> {
+    const deliver = jobCatalog[JobName.WebhookDeliver];
+    await this.webhookDeliveries.add(JobName.WebhookDeliver, deliver.schema.parse({ deliveryId, requestId: currentRequestId() }), {
+      ...deliver.options,
+      jobId: bullJobId.webhookDelivery(deliveryId, randomBytes(4).toString('hex')),
+    });
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.flows.close(), this.images.close(), this.jobs.close()]);
+    await Promise.all([this.flows.close(), this.images.close(), this.jobs.close(), this.webhookDeliveries.close()]);
   }
 }

@@ -11,6 +11,7 @@ import { editorRoutes } from './editor.routes';
 import { galleryRoutes } from './gallery.routes';
 import { jobsRoutes } from './jobs.routes';
 import { keysRoutes } from './keys.routes';
+import { webhooksRoutes } from './webhooks.routes';
 import { oneCallRoutes } from './one-call.routes';
 import { stripeWebhookRoutes } from './stripe-webhook.routes';
 import { uploadsRoutes } from './uploads.routes';
@@ -47,6 +48,7 @@ test('every route the gateway serves is in the OpenAPI route table, with the sam
     jobsRoutes({ service: unused, pictures: unused, downloads: unused, hub: unused, authenticate: pass, processRateLimit: pass, idempotent: pass }),
     stripeWebhookRoutes({ billingUrl: 'http://127.0.0.1:1' }),
     keysRoutes({ keys: unused, authenticate: pass }),
+    webhooksRoutes({ webhooks: unused, authenticate: pass }),
     oneCallRoutes({
       oneCall: unused, storage: unused, authenticate: pass, rateLimit: pass, idempotent: () => pass,
       tempDir: mkdtempSync(path.join(os.tmpdir(), 'documented-')), maxPictureBytes: 1,

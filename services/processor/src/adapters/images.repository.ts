@@ -135,13 +135,13 @@ export class ImagesRepository {
     return rows;
   }
 
-  async loadJob(jobId: string): Promise<{ status: string; holdReference: string | null; creditsPerImage: number } | null> {
-    const { rows } = await this.pool.query<{ status: string; hold_reference: string | null; credits_per_image: number }>(
-      'select status, hold_reference, credits_per_image from jobs where id = $1',
+  async loadJob(jobId: string): Promise<{ userId: string; status: string; holdReference: string | null; creditsPerImage: number } | null> {
+    const { rows } = await this.pool.query<{ user_id: string; status: string; hold_reference: string | null; credits_per_image: number }>(
+      'select user_id, status, hold_reference, credits_per_image from jobs where id = $1',
       [jobId],
     );
     const row = rows[0];
-    return row ? { status: row.status, holdReference: row.hold_reference, creditsPerImage: row.credits_per_image } : null;
+    return row ? { userId: row.user_id, status: row.status, holdReference: row.hold_reference, creditsPerImage: row.credits_per_image } : null;
   }
 
   async finishJob(jobId: string, status: 'completed' | 'completed_with_errors' | 'failed'): Promise<void> {

@@ -3,6 +3,7 @@ import { ledgerReference, type JobFinalizePayload, type JobName, type JobResult 
 import { type BillingClient, type Logger } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 import type { ImageSettlement } from '../settlement/image-settlement';
+import type { WebhookEvents } from '../webhooks/webhook-events';
 
 /**
  * JobFinalize: runs once every image of a job has ended (done or failed for good). It settles
@@ -13,7 +14,12 @@ import type { ImageSettlement } from '../settlement/image-settlement';
  */
 export class JobFinalizeHandler {
   constructor(
-    private readonly deps: { repo: ImagesRepository; billing: BillingClient; settlement: ImageSettlement; publishProgress: (jobId: string) => Promise<void>; logger: Logger },
+    private readonly deps: {
+      repo: ImagesRepository; billing: BillingClient; settlement: ImageSettlement; publishProgress: (jobId: string) => Promise<void>; logger: Logger;
+      /** Webhooks: the job's end, and credits running low after it (below `creditsLowThreshold` available). */
+      events?: WebhookEvents;
+      creditsLowThreshold?: number;
+    },
   ) {}
 
   async handle({ jobId }: JobFinalizePayload): Promise<JobResult<typeof JobName.JobFinalize>> {
@@ -39,6 +45,20 @@ export class JobFinalizeHandler {
     await repo.finishJob(jobId, status);
     await this.deps.publishProgress(jobId);
     this.deps.logger.info({ jobId, delivered, total: images.length, status: job.status === 'cancelled' ? 'cancelled' : status }, 'job finalized');
+    if (job.status !== 'cancelled') await this.announce(jobId, job.userId, job.holdReference, { status, delivered, total: images.length });
     return { status };
+  }
+
+  private async announce(jobId: string, userId: string, holdReference: string, summary: { status: string; delivered: number; total: number }): Promise<void> {
+    const { events } = this.deps;
+    if (!events) return;
+    const data = { job_id: jobId, status: summary.status, delivered: summary.delivered, failed: summary.total - summary.delivered, total: summary.total };
+    // One event per processing of the job (a job re-processed after a failed enqueue has another hold).
+    await events.announce(summary.status === 'failed' ? 'job.failed' : 'job.completed', userId, holdReference.replace(/[^A-Za-z0-9_-]/g, '_'), data);
+    const balance = await this.deps.billing.account(userId);
+    const threshold = this.deps.creditsLowThreshold ?? 0;
+    if (balance.available < threshold) {
+      await events.announce('credits.low', userId, holdReference.replace(/[^A-Za-z0-9_-]/g, '_'), { available: balance.available, threshold, after_job_id: jobId });
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { ledgerReference, storageKey } from '@masterpost/contracts';
 import { type BillingClient, type Logger, type Storage } from '@masterpost/platform';
-import type { ImagesRepository } from '../adapters/images.repository';
+import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
+import type { WebhookEvents } from '../webhooks/webhook-events';
 
 /**
  * The one place a picture's credits are decided. A picture is charged if and only if it was
@@ -15,12 +16,27 @@ import type { ImagesRepository } from '../adapters/images.repository';
 export type SettlementOutcome = 'charged' | 'free' | 'released' | 'undelivered' | 'not_ended' | 'gone';
 
 export class ImageSettlement {
-  constructor(private readonly deps: { repo: ImagesRepository; billing: BillingClient; storage: Storage; logger: Logger }) {}
+  constructor(private readonly deps: { repo: ImagesRepository; billing: BillingClient; storage: Storage; logger: Logger; events?: WebhookEvents }) {}
 
+  /** Settles, then announces the picture's end to the seller's webhooks (an event per picture, however often settled). */
   async settle(imageId: string): Promise<SettlementOutcome> {
-    const { repo, billing } = this.deps;
-    const image = await repo.load(imageId);
+    const image = await this.deps.repo.load(imageId);
     if (!image) return 'gone';
+    const outcome = await this.decide(imageId, image);
+    const events = this.deps.events;
+    if (events && (outcome === 'charged' || outcome === 'free')) {
+      await events.announce('picture.done', image.userId, imageId, {
+        picture_id: imageId, job_id: image.jobId, filename: image.filename, credits_charged: outcome === 'charged' ? image.creditsPerImage : 0,
+        result_url: `/api/v1/images/${imageId}/result`,
+      });
+    } else if (events && (outcome === 'undelivered' || (outcome === 'released' && image.imageStatus === 'failed'))) {
+      await events.announce('picture.failed', image.userId, imageId, { picture_id: imageId, job_id: image.jobId, filename: image.filename, credits_charged: 0 });
+    }
+    return outcome;
+  }
+
+  private async decide(imageId: string, image: ImageContext): Promise<SettlementOutcome> {
+    const { repo, billing } = this.deps;
     if (image.imageStatus === 'pending' || image.imageStatus === 'processing') return 'not_ended';
     const settlement = { holdReference: image.holdReference, amount: image.creditsPerImage, reference: ledgerReference.imageSettlement(imageId) };
 

@@ -5,6 +5,8 @@ import type { EditRenderHandler } from '../handlers/edit-render.handler';
 import type { ImageProcessHandler } from '../handlers/image-process.handler';
 import type { JobFinalizeHandler } from '../handlers/job-finalize.handler';
 import type { RetentionHandler } from '../handlers/retention.handler';
+import type { WebhookDeliverHandler } from '../webhooks/deliver.handler';
+import type { WebhookDispatchHandler } from '../webhooks/dispatch.handler';
 import { catalogWorker, type CatalogWorker, type FleetWorkerOptions } from './catalog-worker';
 import { BILLING_RETRY_MS } from './failure-policy';
 import type { ImageFailures } from './image-failures';
@@ -18,6 +20,8 @@ export interface WorkerDeps {
   finalizeHandler: JobFinalizeHandler;
   retentionHandler: RetentionHandler;
   editHandler: EditRenderHandler;
+  dispatchHandler: WebhookDispatchHandler;
+  deliverHandler: WebhookDeliverHandler;
   logger: Logger;
 }
 
@@ -59,13 +63,21 @@ export function createWorkers(deps: WorkerDeps) {
 
   const maintenance = catalogWorker(JobName.RetentionSweep, () => deps.retentionHandler.handle(), fleet);
   const edits = catalogWorker(JobName.EditRender, (payload) => deps.editHandler.handle(payload), fleet);
+  const webhookEvents = catalogWorker(JobName.WebhookDispatch, (payload) => deps.dispatchHandler.handle(payload), fleet);
+  const webhookDeliveries = catalogWorker(
+    JobName.WebhookDeliver,
+    (payload, job) => deps.deliverHandler.handle(payload, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
+    fleet,
+  );
 
   return {
     images,
     jobs,
     maintenance,
     edits,
+    webhookEvents,
+    webhookDeliveries,
     /** Stops taking jobs and waits for the active ones. */
-    close: () => Promise.all([images.close(), jobs.close(), maintenance.close(), edits.close()]),
+    close: () => Promise.all([images, jobs, maintenance, edits, webhookEvents, webhookDeliveries].map((worker) => worker.close())),
   };
 }

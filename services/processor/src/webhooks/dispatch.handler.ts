@@ -1,0 +1,38 @@
+import { Queue } from 'bullmq';
+import { bullJobId, jobCatalog, JobName, type JobResult, type WebhookDispatchPayload } from '@masterpost/contracts';
+import { logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
+import type { WebhookDeliveriesRepository } from '../adapters/webhooks.repository';
+
+/**
+ * WebhookDispatch: an event becomes one delivery per endpoint of the seller that wants it (a
+ * repeat of the event makes none: the event id is unique per endpoint), each sent by its own
+ * WebhookDeliver job, so a slow or dead endpoint delays nobody else.
+ */
+export class WebhookDispatchHandler {
+  private readonly deliveries: Queue;
+
+  constructor(
+    private readonly deps: { repo: WebhookDeliveriesRepository; redis: IORedis; prefix: string; retryBaseMs: number; logger: Logger },
+  ) {
+    this.deliveries = new Queue(jobCatalog[JobName.WebhookDeliver].queue, { connection: deps.redis, prefix: deps.prefix });
+    this.deliveries.on('error', logConnectionErrors(deps.logger, 'webhook deliveries queue'));
+  }
+
+  async handle(event: WebhookDispatchPayload): Promise<JobResult<typeof JobName.WebhookDispatch>> {
+    const payload = { id: event.eventId, type: event.type, created_at: new Date().toISOString(), data: event.data };
+    const created = await this.deps.repo.createDeliveries({ eventId: event.eventId, type: event.type, userId: event.userId, payload });
+    const deliver = jobCatalog[JobName.WebhookDeliver];
+    for (const deliveryId of created) {
+      await this.deliveries.add(JobName.WebhookDeliver, deliver.schema.parse({ deliveryId, requestId: event.requestId }), {
+        ...deliver.options,
+        backoff: { ...deliver.options.backoff, delay: this.deps.retryBaseMs },
+        jobId: bullJobId.webhookDelivery(deliveryId, 'first'),
+      });
+    }
+    return { deliveries: created.length };
+  }
+
+  close(): Promise<void> {
+    return this.deliveries.close();
+  }
+}
