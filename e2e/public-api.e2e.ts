@@ -77,6 +77,8 @@ test('an API key: shown once, used on every seller route and the one-call route,
   expect(used.data!.keys[0]!.last_used_at).not.toBeNull();
   const withKey = masterpostClient({ baseUrl: secondGateway, apiKey: key });
   expect((await withKey.GET('/credits/balance')).data).toMatchObject({ available: expect.any(Number) });
+  // A key cannot make or revoke keys: one that leaks cannot outlive its revocation.
+  expect((await withKey.POST('/api/v1/keys', { body: { name: 'from a key' } })).response.status).toBe(401);
 
   const revoked = await signedIn.DELETE('/api/v1/keys/{keyId}', { params: { path: { keyId: made.data!.id } } });
   expectDocumented('delete', '/api/v1/keys/{keyId}', 200, revoked.data);

@@ -111,6 +111,9 @@ test('a job of two pictures: each picture and the job announced once, signed, to
     await request(stack.gatewayUrl).post(`/api/v1/webhooks/${endpoint.id}/deliveries/${again.id}/redeliver`).set('authorization', `Bearer ${seller.token}`).expect(202);
     await eventually('the redelivery', async () => (hooks.received.length === 7 ? true : undefined), 30_000);
     expect(hooks.received[6]!.id).toBe(again.event_id);
+    // While it is being tried it is not started twice; once delivered it may be sent again.
+    const redelivered = async () => ((await deliveriesOf(seller, endpoint.id)).find((delivery) => delivery.id === again.id)!.status === 'delivered' ? true : undefined);
+    await eventually('the redelivery recorded', redelivered, 30_000);
     expect(verifiesWith(endpoint.secret, hooks.received[6]!)).toBe(true);
 
     // A rotated secret: the next delivery is signed with both while the old one overlaps.

@@ -36,6 +36,7 @@ create table webhook_deliveries (
   unique (endpoint_id, event_id)
 );
 create index webhook_deliveries_endpoint on webhook_deliveries (endpoint_id, created_at desc);
+create index webhook_deliveries_event on webhook_deliveries (user_id, event_id);
 
 create table webhook_attempts (
   delivery_id uuid not null references webhook_deliveries (id) on delete cascade,

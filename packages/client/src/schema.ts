@@ -65,7 +65,7 @@ export interface paths {
         /** The seller's API keys: prefix, last use, revoked or not */
         get: operations["listKeys"];
         put?: never;
-        /** Make an API key (shown this once) */
+        /** Make an API key (shown this once); a signed-in session only, not a key */
         post: operations["createKey"];
         delete?: never;
         options?: never;
@@ -85,6 +85,109 @@ export interface paths {
         post?: never;
         /** Revoke an API key: refused at once everywhere */
         delete: operations["revokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The seller's endpoints */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Register an endpoint for events (its signing secret shown once) */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpointId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an endpoint */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpointId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the old one signs too until the overlap ends */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpointId}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver again to an endpoint that was disabled */
+        post: operations["enableWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpointId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent deliveries with every attempt's status and latency */
+        get: operations["listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpointId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again (the same event id) */
+        post: operations["redeliver"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -822,6 +925,73 @@ export interface components {
         ApiKeyList: {
             keys: components["schemas"]["ApiKey"][];
         };
+        WebhookEndpointCreateRequest: {
+            url: string;
+            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low")[];
+            /** @default  */
+            description: string;
+        };
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low")[];
+            description: string;
+            created_at: string;
+            previous_secret_valid_until: string | null;
+            failing_since: string | null;
+            disabled_at: string | null;
+            disabled_reason: string | null;
+        };
+        CreatedWebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low")[];
+            description: string;
+            created_at: string;
+            previous_secret_valid_until: string | null;
+            failing_since: string | null;
+            disabled_at: string | null;
+            disabled_reason: string | null;
+            /** @description the signing secret (whsec_...), shown this once */
+            secret: string;
+        };
+        WebhookEndpointList: {
+            endpoints: components["schemas"]["WebhookEndpoint"][];
+        };
+        RotateSecretRequest: {
+            /** @default 86400 */
+            overlap_seconds: number;
+        };
+        RotatedSecret: {
+            secret: string;
+            previous_secret_valid_until: string | null;
+        };
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            event_id: string;
+            /** @enum {string} */
+            event_type: "job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low";
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: {
+                attempt: number;
+                status: number | null;
+                error: string | null;
+                latency_ms: number;
+                at: string;
+            }[];
+            created_at: string;
+            delivered_at: string | null;
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        WebhookDeliveryList: {
+            deliveries: components["schemas"]["WebhookDelivery"][];
+        };
         Catalog: {
             credits_per_picture: number;
             pipelines: {
@@ -1285,6 +1455,501 @@ export interface operations {
             };
             /** @description no such key */
             404: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the endpoints */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description the endpoint and its secret */
+            201: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            /** @description invalid_input: the URL is refused (not http(s), credentials, an inner address) or an unknown event */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the endpoint removed */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such endpoint */
+            404: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description the new secret */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such endpoint */
+            404: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    enableWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the endpoint */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such endpoint */
+            404: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the deliveries, newest first */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such endpoint */
+            404: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpointId: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description queued again */
+            202: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such delivery */
+            404: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description request_in_progress: still being tried */
+            409: {
                 headers: {
                     /** @description this request, as it appears in every log line of the services it touched */
                     "X-Request-Id"?: string;

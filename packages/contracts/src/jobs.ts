@@ -60,12 +60,17 @@ export type EditRenderPayload = z.infer<typeof editRenderPayload>;
 export const webhookEventTypes = ['job.completed', 'job.failed', 'picture.done', 'picture.failed', 'credits.low'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
-/** The event id is stable (made from what happened), so an event emitted twice is one event. */
+/**
+ * The event id is stable (made from what happened), so an event emitted twice is one event. Ids
+ * only, like every payload: the event's content (the picture's name, the job's counts, the
+ * balance) is read when it is dispatched.
+ */
 export const webhookDispatchPayload = z.strictObject({
   eventId: z.string().regex(/^evt_[A-Za-z0-9_-]{1,120}$/),
   type: z.enum(webhookEventTypes),
   userId: z.uuid(),
-  data: z.record(z.string(), z.unknown()),
+  /** The picture (picture.*) or the job (job.*, credits.low) the event is about. */
+  subjectId: z.uuid(),
   requestId,
 });
 export type WebhookDispatchPayload = z.infer<typeof webhookDispatchPayload>;
@@ -157,9 +162,10 @@ export const jobCatalog = {
     schema: webhookDeliverPayload,
     // A slow receiver holds one of these, never a picture's worker.
     worker: { concurrency: 16, maxStalledCount: 5 },
-    // 15 tries, the first retry after 8 s, doubling with jitter: the last about 3 days after the
-    // event (WEBHOOK_RETRY_BASE_MS changes the 8 s). 4xx answers other than 408 and 429 end it.
-    options: { attempts: 15, backoff: { type: 'exponential' as const, delay: 8000, jitter: 0.3 }, removeOnComplete, removeOnFail },
+    // 16 tries, the first retry after 8 s, doubling (jitter takes up to 30% off each wait): the
+    // last 51 to 73 hours after the event (WEBHOOK_RETRY_BASE_MS changes the 8 s). 4xx answers
+    // other than 408 and 429 end it.
+    options: { attempts: 16, backoff: { type: 'exponential' as const, delay: 8000, jitter: 0.3 }, removeOnComplete, removeOnFail },
   },
   [JobName.RetentionSweep]: {
     queue: QueueName.Maintenance,

@@ -14,10 +14,15 @@ for (const [network, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) blocked.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) blocked.addSubnet(network, prefix, 'ipv6');
+// IPv6 unique-local, link-local, site-local and multicast, and the forms that carry an IPv4
+// address inside (NAT64 and 6to4 reach 10.0.0.1 as 64:ff9b::a00:1 on a NAT64 network).
+for (const [network, prefix] of [
+  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['2002::', 16],
+] as const) blocked.addSubnet(network, prefix, 'ipv6');
 
 export class WebhookTargetError extends Error {
-  constructor(message: string) {
+  /** True when trying later may succeed (the name did not resolve now): a delivery retries. */
+  constructor(message: string, readonly temporary = false) {
     super(message);
     this.name = 'WebhookTargetError';
   }
@@ -51,9 +56,9 @@ export async function checkWebhookTarget(raw: string, allowedHosts: string[]): P
   try {
     resolved = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
   } catch {
-    throw new WebhookTargetError(`url: ${host} does not resolve`);
+    throw new WebhookTargetError(`url: ${host} does not resolve`, true);
   }
-  if (resolved.length === 0) throw new WebhookTargetError(`url: ${host} does not resolve`);
+  if (resolved.length === 0) throw new WebhookTargetError(`url: ${host} does not resolve`, true);
   const allowed = allowedHosts.includes(host.toLowerCase());
   const inner = resolved.find((entry) => isBlockedAddress(entry.address));
   if (inner && !allowed) throw new WebhookTargetError(`url: ${host} resolves to ${inner.address}, an address inside a network; only public addresses are delivered to`);

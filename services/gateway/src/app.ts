@@ -88,7 +88,8 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(authRoutes({ accounts: services.accounts, authenticate }));
   app.use(creditsRoutes({ billing: deps.billing, authenticate }));
   app.use(docsRoutes(document));
-  app.use(keysRoutes({ keys: services.keys, authenticate }));
+  // Keys are made and revoked by a signed-in seller only: a leaked key cannot mint the next one.
+  app.use(keysRoutes({ keys: services.keys, authenticate: requireUser(deps.tokens) }));
   app.use(webhooksRoutes({ webhooks: services.webhooks, authenticate }));
   app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(

@@ -65,6 +65,8 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       /** An endpoint failing this long, whose delivery then fails for good, is turned off. */
       WEBHOOK_DISABLE_AFTER_MS: env.int(3 * 24 * 3600 * 1000, 0),
       CREDITS_LOW_THRESHOLD: env.int(9, 0),
+      /** How long a completed webhook job's record stays in Redis (the gateway's setting of the same name does it for pictures and jobs). */
+      FINISHED_JOBS_KEEP_SECONDS: env.int(3600, 1),
       WORKER_CONCURRENCY: env.int(jobCatalog[JobName.ImageProcess].worker.concurrency, 1, 64),
       // Worker threads that render pictures (the CPU-heavy step); about one per core.
       RENDER_THREADS: env.int(2, 1, 64),

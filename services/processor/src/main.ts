@@ -116,10 +116,10 @@ async function main(): Promise<void> {
     preparing: new Slots(config.RENDER_THREADS),
   });
   const renderPool = createRenderPool(config.RENDER_THREADS);
-  const events = new WebhookEvents(commandRedis, config.QUEUE_PREFIX, logger);
+  const events = new WebhookEvents(commandRedis, config.QUEUE_PREFIX, logger, config.FINISHED_JOBS_KEEP_SECONDS);
   const settlement = new ImageSettlement({ repo, billing, storage, logger, events });
   const webhookDeliveries = new WebhookDeliveriesRepository(pool);
-  const dispatchHandler = new WebhookDispatchHandler({ repo: webhookDeliveries, redis: commandRedis, prefix: config.QUEUE_PREFIX, retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, logger });
+  const dispatchHandler = new WebhookDispatchHandler({ repo: webhookDeliveries, billing, creditsLowThreshold: config.CREDITS_LOW_THRESHOLD, redis: commandRedis, prefix: config.QUEUE_PREFIX, retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, keepSeconds: config.FINISHED_JOBS_KEEP_SECONDS, logger });
   const workers = createWorkers({
     fleet: { connection: workerRedis, prefix: config.QUEUE_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, logger },
     imageConcurrency: config.WORKER_CONCURRENCY,

@@ -106,12 +106,19 @@ export class WebhooksRepository {
     }));
   }
 
-  /** A delivery sent again: pending, with its event id kept. */
-  async markForRedelivery(deliveryId: string, endpointId: string, userId: string): Promise<boolean> {
-    const result = await this.pool.query(
-      `update webhook_deliveries set status = 'pending' where id = $1 and endpoint_id = $2 and user_id = $3`,
+  /**
+   * A delivery sent again: pending, with its event id kept. Only one that has ended (delivered or
+   * failed): one still being tried is not started a second time.
+   */
+  async markForRedelivery(deliveryId: string, endpointId: string, userId: string): Promise<'queued' | 'in_progress' | 'missing'> {
+    const { rows } = await this.pool.query<{ status: string; updated: boolean }>(
+      `with target as (select id, status from webhook_deliveries where id = $1 and endpoint_id = $2 and user_id = $3),
+            changed as (update webhook_deliveries d set status = 'pending' from target
+                         where d.id = target.id and target.status <> 'pending' returning d.id)
+       select target.status, exists (select 1 from changed) as updated from target`,
       [deliveryId, endpointId, userId],
     );
-    return (result.rowCount ?? 0) > 0;
+    const row = rows[0];
+    return !row ? 'missing' : row.updated ? 'queued' : 'in_progress';
   }
 }

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { AppError, contentTypeOf, ErrorCode } from '@masterpost/contracts';
 import type { Storage } from '@masterpost/platform';
@@ -33,11 +34,27 @@ function jsonField(value: unknown, field: string): unknown {
   }
 }
 
+/** A repeat under the same Idempotency-Key answers this picture as it is then: no second job. */
+function remember(res: Response, pictureId: string): void {
+  (res.locals.rememberIdempotent as ((value: unknown) => void) | undefined)?.({ picture_id: pictureId });
+}
+
+/**
+ * Aborted when the client hangs up, so a long wait stops polling for nobody. The answer's
+ * 'close' (not the request's, which closes once its body is read) says the connection went.
+ */
+function closedSignal(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
 /** The picture's bytes with what it is and cost in headers, its record as JSON, 202 while it is made, 422 if it failed. */
 async function sendPicture(req: Request, res: Response, picture: OnePicture, storage: Storage): Promise<void> {
   const { record } = picture;
-  // A repeat under the same Idempotency-Key answers this picture as it is then: no second job.
-  (res.locals.rememberIdempotent as ((value: unknown) => void) | undefined)?.({ picture_id: record.picture_id });
+  remember(res, record.picture_id);
   res.set({ 'x-picture-id': record.picture_id, 'x-credits-charged': String(record.credits_charged), 'cache-control': 'no-store' });
   if (record.status === 'failed' || record.status === 'cancelled') {
     throw new AppError(422, ErrorCode.PictureFailed, `the picture could not be made: ${record.error?.message ?? record.status}; nothing was charged`, {
@@ -82,17 +99,25 @@ export function oneCallRoutes(deps: {
   const router = Router();
   router.post('/api/v1/pictures', deps.authenticate, deps.rateLimit, idempotent, ...receivePicture({ tempDir: deps.tempDir, maxBytes: deps.maxPictureBytes }), async (req, res) => {
     if (!req.file) throw new AppError(400, ErrorCode.NoImages, 'send the picture as the multipart field "image", or as the body with its content type', { field: 'image' });
+    const file = { originalname: req.file.originalname, path: req.file.path, size: req.file.size };
     const fields = req.is('multipart/form-data') ? (req.body as Record<string, unknown>) : (req.query as Record<string, unknown>);
-    const picture = await deps.oneCall.create(
-      currentUser(req).sub,
-      { originalname: req.file.originalname, path: req.file.path, size: req.file.size },
-      { pipeline: fields.pipeline, settings: jsonField(fields.settings, 'settings') },
-      waitSeconds(fields.wait, 60),
-    );
+    let request;
+    try {
+      request = { settings: jsonField(fields.settings, 'settings'), wait: waitSeconds(fields.wait, 60) };
+    } catch (error) {
+      // Refused before the intake, which otherwise removes the received file.
+      await rm(file.path, { force: true });
+      throw error;
+    }
+    const picture = await deps.oneCall.create(currentUser(req).sub, file, { pipeline: fields.pipeline, settings: request.settings }, request.wait, {
+      onQueued: (pictureId) => remember(res, pictureId),
+      signal: closedSignal(res),
+    });
     await answer(req, res, picture);
   });
-  router.get('/api/v1/pictures/:pictureId', deps.authenticate, async (req, res) => {
-    await answer(req, res, await deps.oneCall.wait(currentUser(req).sub, String(req.params.pictureId), waitSeconds(req.query.wait, 0)));
+  router.get('/api/v1/pictures/:pictureId', deps.authenticate, deps.rateLimit, async (req, res) => {
+    const wait = waitSeconds(req.query.wait, 0);
+    await answer(req, res, await deps.oneCall.wait(currentUser(req).sub, String(req.params.pictureId), wait, closedSignal(res)));
   });
   return router;
 }

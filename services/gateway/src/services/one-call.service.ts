@@ -22,7 +22,18 @@ const POLL_MS = 1000;
 export class OneCallService {
   constructor(private readonly deps: { intake: IntakeService; jobsService: JobsService; jobs: JobsRepository; hub: ProgressHub }) {}
 
-  async create(userId: string, file: UploadedFile, request: { pipeline: unknown; settings: unknown }, waitSeconds: number): Promise<OnePicture> {
+  /**
+   * `onQueued` hears the picture's id as soon as its credits are held and it is queued (the
+   * Idempotency-Key is bound to it then, so a retry after a later error makes no second job);
+   * `signal` ends the wait when the client has gone.
+   */
+  async create(
+    userId: string,
+    file: UploadedFile,
+    request: { pipeline: unknown; settings: unknown },
+    waitSeconds: number,
+    hooks: { onQueued?: (pictureId: string) => void; signal?: AbortSignal } = {},
+  ): Promise<OnePicture> {
     const { jobId, accepted, rejected } = await this.deps.intake.intake(userId, [file]).catch((error: unknown) => {
       // One file, refused: its own reason is the answer, not "no images".
       const first = error instanceof AppError ? (error.details.rejected as Array<{ code: string; message: string }> | undefined)?.[0] : undefined;
@@ -39,13 +50,14 @@ export class OneCallService {
       await this.deps.jobsService.remove(userId, jobId).catch(() => undefined);
       throw error;
     }
-    return this.wait(userId, accepted[0]!.image_id, waitSeconds);
+    hooks.onQueued?.(accepted[0]!.image_id);
+    return this.wait(userId, accepted[0]!.image_id, waitSeconds, hooks.signal);
   }
 
   /** The picture once it has ended, or as it is after `waitSeconds`. */
-  async wait(userId: string, pictureId: string, waitSeconds: number): Promise<OnePicture> {
+  async wait(userId: string, pictureId: string, waitSeconds: number, signal?: AbortSignal): Promise<OnePicture> {
     const first = await this.find(userId, pictureId);
-    if (waitSeconds <= 0 || first.jobFinished) return this.answer(first);
+    if (waitSeconds <= 0 || first.jobFinished || signal?.aborted) return this.answer(first);
     const deadline = Date.now() + waitSeconds * 1000;
     let latest = first;
     // Woken by the processors' progress messages; the poll is the safety net should one be lost.
@@ -64,10 +76,13 @@ export class OneCallService {
       const unsubscribe = this.deps.hub.onChange(latest.row.job_id, check);
       const poll = setInterval(check, POLL_MS);
       const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
+      // A client that hung up stops the polling at once.
+      signal?.addEventListener('abort', finish, { once: true });
       function finish() {
         unsubscribe();
         clearInterval(poll);
         clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
         resolve();
       }
     });

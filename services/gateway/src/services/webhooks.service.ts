@@ -49,8 +49,9 @@ export class WebhooksService {
   }
 
   async redeliver(userId: string, endpointId: string, deliveryId: string): Promise<WebhookDelivery> {
-    const marked = isUuid(endpointId) && isUuid(deliveryId) && (await this.deps.webhooks.markForRedelivery(deliveryId, endpointId, userId));
-    if (!marked) throw new AppError(404, ErrorCode.NotFound, 'no such delivery');
+    const marked = isUuid(endpointId) && isUuid(deliveryId) ? await this.deps.webhooks.markForRedelivery(deliveryId, endpointId, userId) : 'missing';
+    if (marked === 'missing') throw new AppError(404, ErrorCode.NotFound, 'no such delivery');
+    if (marked === 'in_progress') throw new AppError(409, ErrorCode.RequestInProgress, 'this delivery is still being tried; send it again once it has ended');
     await this.deps.queue.redeliver(deliveryId);
     const [delivery] = await this.deps.webhooks.deliveries(endpointId, userId, 1, deliveryId);
     return delivery!;

@@ -41,6 +41,34 @@ export class WebhookDeliveriesRepository {
     return rows.map((row) => row.id);
   }
 
+  /** A picture's event content: ids, its name, what it cost, and why it failed. */
+  async pictureEvent(imageId: string): Promise<Record<string, unknown> | null> {
+    const { rows } = await this.pool.query<{ job_id: string; filename: string; status: string; credits_charged: number; error_code: string | null; error_message: string | null }>(
+      'select job_id, filename, status, credits_charged, error_code, error_message from images where id = $1',
+      [imageId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      picture_id: imageId, job_id: row.job_id, filename: row.filename, status: row.status, credits_charged: row.credits_charged,
+      ...(row.status === 'done' ? { result_url: `/api/v1/images/${imageId}/result` } : { error: { code: row.error_code, message: row.error_message } }),
+    };
+  }
+
+  /** A job's event content: its end and its counts. */
+  async jobEvent(jobId: string): Promise<Record<string, unknown> | null> {
+    const { rows } = await this.pool.query<{ status: string; total: string; delivered: string; credits_charged: string }>(
+      `select j.status, count(i.id) as total, count(i.id) filter (where i.status = 'done') as delivered, coalesce(sum(i.credits_charged), 0) as credits_charged
+         from jobs j left join images i on i.job_id = j.id where j.id = $1 group by j.id`,
+      [jobId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const total = Number(row.total);
+    const delivered = Number(row.delivered);
+    return { job_id: jobId, status: row.status, total, delivered, failed: total - delivered, credits_charged: Number(row.credits_charged), download_url: `/api/v1/download/${jobId}` };
+  }
+
   async load(deliveryId: string): Promise<DeliveryToSend | null> {
     const { rows } = await this.pool.query<{
       id: string; endpoint_id: string; user_id: string; event_id: string; event_type: WebhookEventType; payload: Record<string, unknown>;

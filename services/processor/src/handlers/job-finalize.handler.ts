@@ -45,20 +45,17 @@ export class JobFinalizeHandler {
     await repo.finishJob(jobId, status);
     await this.deps.publishProgress(jobId);
     this.deps.logger.info({ jobId, delivered, total: images.length, status: job.status === 'cancelled' ? 'cancelled' : status }, 'job finalized');
-    if (job.status !== 'cancelled') await this.announce(jobId, job.userId, job.holdReference, { status, delivered, total: images.length });
+    if (job.status !== 'cancelled') await this.announce(jobId, job.userId, job.holdReference, status);
     return { status };
   }
 
-  private async announce(jobId: string, userId: string, holdReference: string, summary: { status: string; delivered: number; total: number }): Promise<void> {
+  private async announce(jobId: string, userId: string, holdReference: string, status: string): Promise<void> {
     const { events } = this.deps;
     if (!events) return;
-    const data = { job_id: jobId, status: summary.status, delivered: summary.delivered, failed: summary.total - summary.delivered, total: summary.total };
     // One event per processing of the job (a job re-processed after a failed enqueue has another hold).
-    await events.announce(summary.status === 'failed' ? 'job.failed' : 'job.completed', userId, holdReference.replace(/[^A-Za-z0-9_-]/g, '_'), data);
+    const key = holdReference.replace(/[^A-Za-z0-9_-]/g, '_');
+    await events.announce(status === 'failed' ? 'job.failed' : 'job.completed', userId, key, jobId);
     const balance = await this.deps.billing.account(userId);
-    const threshold = this.deps.creditsLowThreshold ?? 0;
-    if (balance.available < threshold) {
-      await events.announce('credits.low', userId, holdReference.replace(/[^A-Za-z0-9_-]/g, '_'), { available: balance.available, threshold, after_job_id: jobId });
-    }
+    if (balance.available < (this.deps.creditsLowThreshold ?? 0)) await events.announce('credits.low', userId, key, jobId);
   }
 }

@@ -24,13 +24,9 @@ export class ImageSettlement {
     if (!image) return 'gone';
     const outcome = await this.decide(imageId, image);
     const events = this.deps.events;
-    if (events && (outcome === 'charged' || outcome === 'free')) {
-      await events.announce('picture.done', image.userId, imageId, {
-        picture_id: imageId, job_id: image.jobId, filename: image.filename, credits_charged: outcome === 'charged' ? image.creditsPerImage : 0,
-        result_url: `/api/v1/images/${imageId}/result`,
-      });
-    } else if (events && (outcome === 'undelivered' || (outcome === 'released' && image.imageStatus === 'failed'))) {
-      await events.announce('picture.failed', image.userId, imageId, { picture_id: imageId, job_id: image.jobId, filename: image.filename, credits_charged: 0 });
+    if (events && (outcome === 'charged' || outcome === 'free')) await events.announce('picture.done', image.userId, imageId, imageId);
+    else if (events && (outcome === 'undelivered' || (outcome === 'released' && image.imageStatus === 'failed'))) {
+      await events.announce('picture.failed', image.userId, imageId, imageId);
     }
     return outcome;
   }

@@ -30,8 +30,13 @@ export class WebhookDeliverHandler {
   async handle({ deliveryId }: WebhookDeliverPayload, finalAttempt: boolean): Promise<JobResult<typeof JobName.WebhookDeliver>> {
     const { deliveries, settings } = this.deps;
     const delivery = await deliveries.load(deliveryId);
-    // Removed, turned off, or already delivered (a redelivery then a late retry): nothing to send.
-    if (!delivery || delivery.endpointDisabled || delivery.status === 'delivered') return { status: null };
+    // Removed, or already delivered (a redelivery then a late retry): nothing to send.
+    if (!delivery || delivery.status === 'delivered') return { status: null };
+    if (delivery.endpointDisabled) {
+      // Kept as failed, so the seller can send it again once the endpoint is on.
+      await deliveries.markFailed(delivery.id);
+      return { status: null };
+    }
 
     let target;
     try {
@@ -39,7 +44,9 @@ export class WebhookDeliverHandler {
     } catch (error) {
       if (!(error instanceof WebhookTargetError)) throw error;
       await deliveries.recordAttempt(deliveryId, { status: null, error: error.message, latencyMs: 0 });
-      await this.fail(delivery.id, delivery.endpointId, delivery.failingSince, error.message, true);
+      // A name that did not resolve now may later; one that resolves inside a network is refused.
+      await this.fail(delivery.id, delivery.endpointId, delivery.failingSince, error.message, !error.temporary || finalAttempt);
+      if (error.temporary) throw new DeliveryFailedError(error.message);
       throw new UnrecoverableError(error.message);
     }
     const timestamp = Math.floor(Date.now() / 1000);

@@ -10,17 +10,19 @@ import { currentRequestId, logConnectionErrors, type IORedis, type Logger } from
 export class WebhookEvents {
   private readonly queue: Queue;
 
-  constructor(redis: IORedis, prefix: string, private readonly logger: Logger) {
+  constructor(redis: IORedis, prefix: string, private readonly logger: Logger, private readonly keepSeconds: number) {
     this.queue = new Queue(jobCatalog[JobName.WebhookDispatch].queue, { connection: redis, prefix });
     this.queue.on('error', logConnectionErrors(logger, 'webhook events queue'));
   }
 
-  async announce(type: WebhookEventType, userId: string, key: string, data: Record<string, unknown>): Promise<void> {
+  /** `key` makes the event's id (one event per key and type); `subjectId` is the picture or job it is about. */
+  async announce(type: WebhookEventType, userId: string, key: string, subjectId: string): Promise<void> {
     const dispatch = jobCatalog[JobName.WebhookDispatch];
     const eventId = `evt_${type.replace('.', '_')}_${key}`;
     try {
-      await this.queue.add(JobName.WebhookDispatch, dispatch.schema.parse({ eventId, type, userId, data, requestId: currentRequestId() }), {
+      await this.queue.add(JobName.WebhookDispatch, dispatch.schema.parse({ eventId, type, userId, subjectId, requestId: currentRequestId() }), {
         ...dispatch.options,
+        removeOnComplete: { ...dispatch.options.removeOnComplete, age: this.keepSeconds },
         jobId: bullJobId.webhookEvent(eventId),
       });
     } catch (error) {
