@@ -144,11 +144,13 @@ test('URLs inside a network, with credentials or of another scheme are refused a
   await refused('ftp://example.com/hooks', /http/);
 });
 
-test('a 4xx is not retried; an endpoint failing for good is turned off and its seller has a notice', async () => {
+test('a 4xx is not retried; an endpoint failing for good is turned off, its seller has a notice and their other endpoints an event', async () => {
   const gone = await receiver(() => ({ status: 410 }));
+  const watcher = await receiver(() => ({ status: 204 }));
   try {
     const seller = await Seller.register(stack.gatewayUrl, 'gone@example.com');
     const endpoint = await register(seller, gone.url, ['picture.done', 'job.completed']);
+    const watching = await register(seller, watcher.url, ['endpoint.disabled']);
     const jobId = await seller.upload(await distinctPhotos(1, 7200));
     await seller.process(jobId);
     await seller.waitUntilFinished(jobId, 90_000);
@@ -171,8 +173,13 @@ test('a 4xx is not retried; an endpoint failing for good is turned off and its s
     } finally {
       await client.end();
     }
+    await eventually('the other endpoint told', async () => (watcher.received.length === 1 ? true : undefined), 30_000);
+    const told = JSON.parse(watcher.received[0]!.body) as { type: string; data: { endpoint_id: string; url: string; reason: string } };
+    expect(told).toMatchObject({ type: 'endpoint.disabled', data: { endpoint_id: endpoint.id, url: gone.url, reason: 'answered 410' } });
+    expect(verifiesWith(watching.secret, watcher.received[0]!)).toBe(true);
   } finally {
     await gone.close();
+    await watcher.close();
   }
 });
 

@@ -927,7 +927,7 @@ export interface components {
         };
         WebhookEndpointCreateRequest: {
             url: string;
-            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low")[];
+            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low" | "endpoint.disabled")[];
             /** @default  */
             description: string;
         };
@@ -935,7 +935,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             url: string;
-            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low")[];
+            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low" | "endpoint.disabled")[];
             description: string;
             created_at: string;
             previous_secret_valid_until: string | null;
@@ -947,7 +947,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             url: string;
-            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low")[];
+            events: ("job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low" | "endpoint.disabled")[];
             description: string;
             created_at: string;
             previous_secret_valid_until: string | null;
@@ -973,7 +973,7 @@ export interface components {
             id: string;
             event_id: string;
             /** @enum {string} */
-            event_type: "job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low";
+            event_type: "job.completed" | "job.failed" | "picture.done" | "picture.failed" | "credits.low" | "endpoint.disabled";
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
             attempts: {

@@ -57,7 +57,8 @@ export const editRenderPayload = z.strictObject({
 });
 export type EditRenderPayload = z.infer<typeof editRenderPayload>;
 
-export const webhookEventTypes = ['job.completed', 'job.failed', 'picture.done', 'picture.failed', 'credits.low'] as const;
+/** `endpoint.disabled` goes to the seller's other endpoints when one is turned off after failing for days. */
+export const webhookEventTypes = ['job.completed', 'job.failed', 'picture.done', 'picture.failed', 'credits.low', 'endpoint.disabled'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 /**
@@ -69,7 +70,7 @@ export const webhookDispatchPayload = z.strictObject({
   eventId: z.string().regex(/^evt_[A-Za-z0-9_-]{1,120}$/),
   type: z.enum(webhookEventTypes),
   userId: z.uuid(),
-  /** The picture (picture.*) or the job (job.*, credits.low) the event is about. */
+  /** The picture (picture.*), the job (job.*, credits.low) or the endpoint (endpoint.disabled) the event is about. */
   subjectId: z.uuid(),
   requestId,
 });

@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       deliveries: webhookDeliveries,
       settings: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()), timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS },
       logger,
+      events,
     }),
     editHandler: new EditRenderHandler({ repo, storage, render: renderPool.render, logger }),
     retentionHandler: new RetentionHandler({ repo, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),

@@ -69,6 +69,16 @@ export class WebhookDeliveriesRepository {
     return { job_id: jobId, status: row.status, total, delivered, failed: total - delivered, credits_charged: Number(row.credits_charged), download_url: `/api/v1/download/${jobId}` };
   }
 
+  /** An endpoint turned off: which, and why. */
+  async endpointEvent(endpointId: string): Promise<Record<string, unknown> | null> {
+    const { rows } = await this.pool.query<{ url: string; disabled_at: Date | null; disabled_reason: string | null }>(
+      'select url, disabled_at, disabled_reason from webhook_endpoints where id = $1',
+      [endpointId],
+    );
+    const row = rows[0];
+    return row ? { endpoint_id: endpointId, url: row.url, disabled_at: row.disabled_at?.toISOString() ?? null, reason: row.disabled_reason } : null;
+  }
+
   async load(deliveryId: string): Promise<DeliveryToSend | null> {
     const { rows } = await this.pool.query<{
       id: string; endpoint_id: string; user_id: string; event_id: string; event_type: WebhookEventType; payload: Record<string, unknown>;

@@ -1,8 +1,9 @@
 import { UnrecoverableError } from 'bullmq';
 import type { JobName, JobResult, WebhookDeliverPayload } from '@masterpost/contracts';
 import { checkWebhookTarget, webhookHeaders, WebhookTargetError, type Logger } from '@masterpost/platform';
-import type { WebhookDeliveriesRepository } from '../adapters/webhooks.repository';
+import type { DeliveryToSend, WebhookDeliveriesRepository } from '../adapters/webhooks.repository';
 import { sendWebhook } from './send-webhook';
+import type { WebhookEvents } from './webhook-events';
 
 export interface DeliverSettings {
   allowedHosts: string[];
@@ -25,7 +26,7 @@ export class DeliveryFailedError extends Error {}
  * `finalAttempt` says whether BullMQ will try again, so the last failure ends the delivery.
  */
 export class WebhookDeliverHandler {
-  constructor(private readonly deps: { deliveries: WebhookDeliveriesRepository; settings: DeliverSettings; logger: Logger }) {}
+  constructor(private readonly deps: { deliveries: WebhookDeliveriesRepository; settings: DeliverSettings; logger: Logger; events?: WebhookEvents }) {}
 
   async handle({ deliveryId }: WebhookDeliverPayload, finalAttempt: boolean): Promise<JobResult<typeof JobName.WebhookDeliver>> {
     const { deliveries, settings } = this.deps;
@@ -45,7 +46,7 @@ export class WebhookDeliverHandler {
       if (!(error instanceof WebhookTargetError)) throw error;
       await deliveries.recordAttempt(deliveryId, { status: null, error: error.message, latencyMs: 0 });
       // A name that did not resolve now may later; one that resolves inside a network is refused.
-      await this.fail(delivery.id, delivery.endpointId, delivery.failingSince, error.message, !error.temporary || finalAttempt);
+      await this.fail(delivery, error.message, !error.temporary || finalAttempt);
       if (error.temporary) throw new DeliveryFailedError(error.message);
       throw new UnrecoverableError(error.message);
     }
@@ -61,18 +62,21 @@ export class WebhookDeliverHandler {
     }
     const reason = outcome.error ?? `answered ${outcome.status}`;
     const retryable = isRetryableAnswer(outcome.status);
-    await this.fail(delivery.id, delivery.endpointId, delivery.failingSince, reason, !retryable || finalAttempt);
+    await this.fail(delivery, reason, !retryable || finalAttempt);
     if (!retryable) throw new UnrecoverableError(`the endpoint refused the delivery: ${reason}`);
     throw new DeliveryFailedError(reason);
   }
 
-  private async fail(deliveryId: string, endpointId: string, failingSince: Date | null, reason: string, forGood: boolean): Promise<void> {
+  private async fail(delivery: DeliveryToSend, reason: string, forGood: boolean): Promise<void> {
     const { deliveries, settings } = this.deps;
+    const { endpointId, failingSince } = delivery;
     await deliveries.markFailing(endpointId);
     if (!forGood) return;
-    await deliveries.markFailed(deliveryId);
+    await deliveries.markFailed(delivery.id);
     if (failingSince && Date.now() - failingSince.getTime() >= settings.disableAfterMs && (await deliveries.disable(endpointId, reason))) {
       this.deps.logger.warn({ endpointId, reason }, 'a webhook endpoint failing for days was turned off; the seller has a notice');
+      // The seller's other endpoints hear of it, as they hear of low credits.
+      await this.deps.events?.announce('endpoint.disabled', delivery.userId, endpointId, endpointId);
     }
   }
 }

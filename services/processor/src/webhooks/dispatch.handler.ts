@@ -45,6 +45,7 @@ export class WebhookDispatchHandler {
       const balance = await this.deps.billing.account(event.userId);
       return { available: balance.available, threshold: this.deps.creditsLowThreshold, after_job_id: event.subjectId };
     }
+    if (event.type === 'endpoint.disabled') return this.deps.repo.endpointEvent(event.subjectId);
     return this.deps.repo.jobEvent(event.subjectId);
   }
 
