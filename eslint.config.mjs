@@ -23,7 +23,7 @@ export default tseslint.config(
     // receive them and name only their types. Errors and stateless helpers stay importable.
     files: ['services/*/src/**/*.ts'],
     ignores: [
-      'services/*/src/main.ts', 'services/*/src/app.ts', 'services/*/src/config.ts', 'services/*/src/adapters/**',
+      'services/*/src/main.ts', 'services/*/src/app.ts', 'services/*/src/composition.ts', 'services/*/src/config.ts', 'services/*/src/adapters/**',
       'services/billing/src/ledger/**', 'services/processor/src/render/render-pool.ts', 'services/processor/src/render/render-thread.ts',
       '**/*.spec.ts',
     ],

@@ -1,30 +1,18 @@
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
-import { jobCatalog, JobName, progressChannel } from '@masterpost/contracts';
+import { jobCatalog, JobName } from '@masterpost/contracts';
 import {
-  BillingClient, Slots, createLogger, createPool, createRedis, createStorage, handleShutdown, loadConfigOrExit, logConnectionErrors, probe, startOpsServer,
+  BillingClient, createLogger, createPool, createRedis, createStorage, handleShutdown, loadConfigOrExit, logConnectionErrors, probe, startOpsServer,
   type IORedis, type Logger, type Pool,
 } from '@masterpost/platform';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig, type ProcessorConfig } from './config';
-import { EditRenderHandler } from './handlers/edit-render.handler';
-import { ImageProcessHandler } from './handlers/image-process.handler';
-import { JobFinalizeHandler } from './handlers/job-finalize.handler';
-import { RetentionHandler } from './handlers/retention.handler';
 import { createProcessorMetrics, type ProcessorMetrics } from './metrics';
 import { FleetGate } from './qwen/fleet-gate';
 import { liftPauseWithoutCause, providerFingerprint } from './qwen/pause-lifting';
 import { loadPrompts } from './qwen/prompts';
-import { QwenOutputService } from './qwen/qwen-output.service';
-import { createQwenClient } from './qwen/qwen.client';
 import { SpendGuard } from './qwen/spend-guard';
-import { createRenderPool } from './render/render-pool';
-import { ImageSettlement } from './settlement/image-settlement';
-import { ImageFailures } from './workers/image-failures';
-import { WebhookDeliveriesRepository } from './adapters/webhooks.repository';
-import { WebhookDeliverHandler } from './webhooks/deliver.handler';
-import { WebhookDispatchHandler } from './webhooks/dispatch.handler';
-import { WebhookEvents } from './webhooks/webhook-events';
+import { processorWork } from './composition';
 import { createWorkers } from './workers/workers';
 
 // libvips keeps recent operations and decoded images in a per-process cache; with 12 MP photos
@@ -106,40 +94,8 @@ async function main(): Promise<void> {
   const { gate, spend, pricesMicroUsd, fingerprint } = fleetControls(config, commandRedis, repo);
   await liftPauseWithoutCause(gate, spend, fingerprint, logger);
 
-  const publishProgress = async (jobId: string) => {
-    await commandRedis.publish(progressChannel(config.QUEUE_PREFIX, jobId), 'changed');
-  };
-  const qwenOutputs = new QwenOutputService({
-    redis: commandRedis, prefix: config.QUEUE_PREFIX, repo, storage, qwen: createQwenClient(config), prompts, gate, spend, metrics, pricesMicroUsd,
-    keyFingerprint: fingerprint, logger,
-    // As many photos prepared at once as there are render threads (about one per core): more would not be faster.
-    preparing: new Slots(config.RENDER_THREADS),
-  });
-  const renderPool = createRenderPool(config.RENDER_THREADS);
-  const events = new WebhookEvents(commandRedis, config.QUEUE_PREFIX, logger, config.FINISHED_JOBS_KEEP_SECONDS);
-  const settlement = new ImageSettlement({ repo, billing, storage, logger, events });
-  const webhookDeliveries = new WebhookDeliveriesRepository(pool);
-  const dispatchHandler = new WebhookDispatchHandler({ repo: webhookDeliveries, billing, creditsLowThreshold: config.CREDITS_LOW_THRESHOLD, redis: commandRedis, prefix: config.QUEUE_PREFIX, retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, keepSeconds: config.FINISHED_JOBS_KEEP_SECONDS, logger });
-  const workers = createWorkers({
-    fleet: { connection: workerRedis, prefix: config.QUEUE_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, logger },
-    imageConcurrency: config.WORKER_CONCURRENCY,
-    imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, settlement, metrics, publishProgress, logger }),
-    imageFailures: new ImageFailures({
-      connection: workerRedis, prefix: config.QUEUE_PREFIX, repo, settlement, gate, configFingerprint: fingerprint, maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,
-      pauseRecheckMs: config.QWEN_PAUSE_RECHECK_MS, accountPauseMs: config.QWEN_ACCOUNT_PAUSE_MS, publishProgress, logger,
-    }),
-    finalizeHandler: new JobFinalizeHandler({ repo, billing, settlement, publishProgress, logger, events, creditsLowThreshold: config.CREDITS_LOW_THRESHOLD }),
-    dispatchHandler,
-    deliverHandler: new WebhookDeliverHandler({
-      deliveries: webhookDeliveries,
-      settings: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()), timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS },
-      logger,
-      events,
-    }),
-    editHandler: new EditRenderHandler({ repo, storage, render: renderPool.render, logger }),
-    retentionHandler: new RetentionHandler({ repo, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
-    logger,
-  });
+  const work = processorWork(config, { pool, workerRedis, commandRedis, storage, repo, billing, metrics, gate, spend, pricesMicroUsd, fingerprint, prompts, logger });
+  const workers = createWorkers(work.workerDeps);
   const retention = await scheduleRetention(config, commandRedis, logger);
 
   const server = startOpsServer(
@@ -154,9 +110,9 @@ async function main(): Promise<void> {
     [
       // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
       () => Promise.all([workers.close(), retention.close()]),
-      () => Promise.all([events.close(), dispatchHandler.close()]),
+      () => work.closeQueues(),
       () => new Promise((resolve) => server.close(resolve)),
-      () => renderPool.close(),
+      () => work.renderPool.close(),
       () => pool.end(),
       async () => {
         workerRedis.disconnect();

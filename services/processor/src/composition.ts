@@ -1,0 +1,84 @@
+import { progressChannel } from '@masterpost/contracts';
+import { Slots, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
+import type { ImagesRepository } from './adapters/images.repository';
+import { WebhookDeliveriesRepository } from './adapters/webhooks.repository';
+import type { ProcessorConfig } from './config';
+import { EditRenderHandler } from './handlers/edit-render.handler';
+import { ImageProcessHandler } from './handlers/image-process.handler';
+import { JobFinalizeHandler } from './handlers/job-finalize.handler';
+import { RetentionHandler } from './handlers/retention.handler';
+import type { ProcessorMetrics } from './metrics';
+import type { FleetGate } from './qwen/fleet-gate';
+import type { PromptBook } from './qwen/prompts';
+import { QwenOutputService } from './qwen/qwen-output.service';
+import { createQwenClient } from './qwen/qwen.client';
+import type { SpendGuard } from './qwen/spend-guard';
+import { createRenderPool } from './render/render-pool';
+import { ImageSettlement } from './settlement/image-settlement';
+import { WebhookDeliverHandler } from './webhooks/deliver.handler';
+import { WebhookDispatchHandler } from './webhooks/dispatch.handler';
+import { WebhookEvents } from './webhooks/webhook-events';
+import { ImageFailures } from './workers/image-failures';
+import type { WorkerDeps } from './workers/workers';
+
+/** What the processor's work is made of: its connections and the fleet's shared controls (built in main.ts). */
+export interface WorkParts {
+  pool: Pool;
+  workerRedis: IORedis;
+  commandRedis: IORedis;
+  storage: Storage;
+  repo: ImagesRepository;
+  billing: BillingClient;
+  metrics: ProcessorMetrics;
+  gate: FleetGate;
+  spend: SpendGuard;
+  pricesMicroUsd: Record<string, number>;
+  fingerprint: string;
+  prompts: PromptBook;
+  logger: Logger;
+}
+
+/** Every handler of the processor, each made once: the workers only run them. */
+export function processorWork(config: ProcessorConfig, parts: WorkParts) {
+  const { pool, workerRedis, commandRedis, storage, repo, billing, metrics, gate, spend, pricesMicroUsd, fingerprint, prompts, logger } = parts;
+  const publishProgress = async (jobId: string) => {
+    await commandRedis.publish(progressChannel(config.QUEUE_PREFIX, jobId), 'changed');
+  };
+  const qwenOutputs = new QwenOutputService({
+    redis: commandRedis, prefix: config.QUEUE_PREFIX, repo, storage, qwen: createQwenClient(config), prompts, gate, spend, metrics, pricesMicroUsd,
+    keyFingerprint: fingerprint, logger,
+    // As many photos prepared at once as there are render threads (about one per core): more would not be faster.
+    preparing: new Slots(config.RENDER_THREADS),
+  });
+  const renderPool = createRenderPool(config.RENDER_THREADS);
+  const events = new WebhookEvents(commandRedis, config.QUEUE_PREFIX, logger, config.FINISHED_JOBS_KEEP_SECONDS);
+  const settlement = new ImageSettlement({ repo, billing, storage, logger, events });
+  const webhookDeliveries = new WebhookDeliveriesRepository(pool);
+  const dispatchHandler = new WebhookDispatchHandler({ repo: webhookDeliveries, billing, creditsLowThreshold: config.CREDITS_LOW_THRESHOLD, redis: commandRedis, prefix: config.QUEUE_PREFIX, retryBaseMs: config.WEBHOOK_RETRY_BASE_MS, keepSeconds: config.FINISHED_JOBS_KEEP_SECONDS, logger });
+  const workerDeps: WorkerDeps = {
+    fleet: { connection: workerRedis, prefix: config.QUEUE_PREFIX, lockMs: config.WORKER_LOCK_MS, stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS, logger },
+    imageConcurrency: config.WORKER_CONCURRENCY,
+    imageHandler: new ImageProcessHandler({ repo, storage, qwenOutputs, render: renderPool.render, settlement, metrics, publishProgress, logger }),
+    imageFailures: new ImageFailures({
+      connection: workerRedis, prefix: config.QUEUE_PREFIX, repo, settlement, gate, configFingerprint: fingerprint, maxThrottledTries: config.QWEN_MAX_THROTTLED_TRIES,
+      pauseRecheckMs: config.QWEN_PAUSE_RECHECK_MS, accountPauseMs: config.QWEN_ACCOUNT_PAUSE_MS, publishProgress, logger,
+    }),
+    finalizeHandler: new JobFinalizeHandler({ repo, billing, settlement, publishProgress, logger, events, creditsLowThreshold: config.CREDITS_LOW_THRESHOLD }),
+    dispatchHandler,
+    deliverHandler: new WebhookDeliverHandler({
+      deliveries: webhookDeliveries,
+      settings: { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()), timeoutMs: config.WEBHOOK_TIMEOUT_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS },
+      logger,
+      events,
+    }),
+    editHandler: new EditRenderHandler({ repo, storage, render: renderPool.render, logger }),
+    retentionHandler: new RetentionHandler({ repo, storage, retentionSeconds: config.RETENTION_SECONDS, logger }),
+    logger,
+  };
+  return {
+    workerDeps,
+    renderPool,
+    /** The queues the webhooks announce and deliver through. */
+    closeQueues: () => Promise.all([events.close(), dispatchHandler.close()]),
+  };
+}
