@@ -2,7 +2,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { masterpostClient } from '@masterpost/client';
 import { presets, pipelineIds, type PipelineId } from '@masterpost/contracts';
-import { contractOf, type ContractChecker } from './contract';
+import { contractOf, type ExpectDocumented } from './contract';
 import { binaryBody, getBinary, inspectPicture, productPhoto } from './fixtures';
 import { cleanUpAfter, startTestStack, type TestStack } from './harness';
 
@@ -16,21 +16,17 @@ jest.setTimeout(240_000);
 
 let stack: TestStack;
 let secondGateway: string;
-let contract: ContractChecker;
+let expectDocumented: ExpectDocumented;
 const IMAGE_MAX_BYTES = 4 * 1024 * 1024;
 const UPLOADS_PER_MINUTE = 12;
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { SIGNUP_CREDITS: '60', LOG_LEVEL: 'info', IMAGE_MAX_BYTES: String(IMAGE_MAX_BYTES), RATE_LIMIT_UPLOADS_PER_MINUTE: String(UPLOADS_PER_MINUTE) } });
   secondGateway = (await stack.startGateway('gateway-2')).url;
-  contract = await contractOf(stack.gatewayUrl);
+  expectDocumented = await contractOf(stack.gatewayUrl);
 });
 
 cleanUpAfter(() => stack);
-
-function expectDocumented(method: string, path: string, status: number, body: unknown): void {
-  expect(contract.problems(method, path, status, body)).toEqual([]);
-}
 
 async function seller(email: string): Promise<string> {
   const answer = await request(stack.gatewayUrl).post('/auth/register').send({ email, password: 'correct horse battery' }).expect(201);

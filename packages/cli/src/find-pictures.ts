@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isArchiveLeftover, pictureExtensions } from '@masterpost/contracts';
 import { zipEntryNames } from './zip-entries';
 
 /**
@@ -8,7 +9,7 @@ import { zipEntryNames } from './zip-entries';
  * results) is never sent again. The gateway checks every file by its content; the extension
  * only decides what is sent and how many pictures the estimate counts.
  */
-export const PICTURE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif'] as const;
+export const PICTURE_EXTENSIONS = Object.keys(pictureExtensions);
 const ZIP_EXTENSION = '.zip';
 
 export interface FoundFile {
@@ -28,12 +29,11 @@ export interface FoundFolder {
   ignored: string[];
 }
 
-const isPictureName = (name: string): boolean => (PICTURE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase());
+const isPictureName = (name: string): boolean => PICTURE_EXTENSIONS.includes(path.extname(name).toLowerCase());
 
-/** The gateway skips the same entries: folders, macOS and Windows leftovers, hidden files. */
-const JUNK_ENTRY = /(^|\/)(__MACOSX|\.DS_Store|Thumbs\.db|desktop\.ini)(\/|$)/i;
+/** The photos of an archive, counted as the gateway will unpack them (it skips the same leftovers). */
 function countPicturesIn(names: string[]): number {
-  return names.filter((name) => !name.endsWith('/') && !JUNK_ENTRY.test(name) && !path.posix.basename(name).startsWith('.') && isPictureName(name)).length;
+  return names.filter((name) => !isArchiveLeftover(name) && isPictureName(name)).length;
 }
 
 export async function findPictures(folder: string): Promise<FoundFolder> {

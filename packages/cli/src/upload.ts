@@ -1,5 +1,6 @@
 import { openAsBlob } from 'node:fs';
 import path from 'node:path';
+import { contentTypeOf, pictureExtensions } from '@masterpost/contracts';
 import type { FoundFile } from './find-pictures';
 import type { Connection } from './gateway';
 
@@ -9,17 +10,10 @@ import type { Connection } from './gateway';
  * nothing is read into memory up front) is encoded by fetch's own multipart encoder and passed
  * on as a stream whose chunks are counted as fetch pulls them to the socket.
  */
-const MEDIA_TYPES: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.gif': 'image/gif',
-  '.zip': 'application/zip',
+const mediaTypeOf = (name: string): string => {
+  const extension = path.extname(name).toLowerCase();
+  return extension === '.zip' ? 'application/zip' : contentTypeOf(pictureExtensions[extension] ?? '');
 };
-const mediaTypeOf = (name: string): string => MEDIA_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
 
 /**
  * The exact size of the encoded body: the same encoder run on empty files of the same names

@@ -102,7 +102,6 @@ export const progressPicture = z.strictObject({
   /** Whether the ledger charged it: false when it reused an AI output this seller had already paid for. */
   charged: z.boolean().optional(),
 });
-export type ProgressPicture = z.infer<typeof progressPicture>;
 
 export const progress = z
   .strictObject({

@@ -30,8 +30,10 @@ export const JobName = {
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
+/** What an X-Request-Id may be: a caller's own id is kept only when it has this shape. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The id of the request that queued the work (X-Request-Id): the processor's log lines name it. */
-const requestId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional();
+const requestId = z.string().regex(REQUEST_ID_PATTERN).optional();
 
 export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.uuid(), requestId });
 export type ImageProcessPayload = z.infer<typeof imageProcessPayload>;

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { REQUEST_ID_PATTERN } from '@masterpost/contracts';
 import type { Logger } from './logger';
 
 /**
@@ -9,7 +10,6 @@ import type { Logger } from './logger';
  * a request in every service it touched.
  */
 const context = new AsyncLocalStorage<{ requestId: string }>();
-const GIVEN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes and scrapes would drown the log: they are answered with an id, but not logged. */
 const QUIET = new Set(['/health', '/ready', '/metrics']);
 
@@ -26,7 +26,7 @@ export function runWithRequestId<T>(requestId: string, work: () => T): T {
 export function requestContext(logger: Logger): (req: IncomingMessage & { route?: { path?: string } }, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && GIVEN_ID.test(given) ? given : randomUUID();
+    const requestId = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
     const path = (req.url ?? '').split('?')[0] ?? '';

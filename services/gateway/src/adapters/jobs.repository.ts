@@ -69,6 +69,16 @@ export class JobsRepository {
     return rows[0] ?? null;
   }
 
+  /** A picture of this user with what its job says of it (one query: the one-call route polls this). */
+  async findOwnedImageWithJob(imageId: string, userId: string): Promise<(ImageRow & { job_id: string; pipeline: JobRecord['pipeline']; job_finished_at: Date | null }) | null> {
+    const { rows } = await this.pool.query<ImageRow & { job_id: string; pipeline: JobRecord['pipeline']; job_finished_at: Date | null }>(
+      `select i.*, j.pipeline, j.finished_at as job_finished_at
+         from (select ${IMAGE_COLUMNS}, job_id from images where id = $1 and user_id = $2) i join jobs j on j.id = i.job_id`,
+      [imageId, userId],
+    );
+    return rows[0] ?? null;
+  }
+
   /**
    * Claims an uploaded job for processing: only one request can move it out of 'uploaded',
    * so a double click cannot reserve credits twice.

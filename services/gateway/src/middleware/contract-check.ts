@@ -14,37 +14,49 @@ import type { Logger } from '@masterpost/platform';
 type Document = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>> };
 
 export const CONTRACT_BREACH = 'answer breaks the OpenAPI document';
+const ERROR_BODY = '#/components/schemas/Error';
 
-export function contractCheck(document: object, logger: Logger): (req: Request, res: Response, next: NextFunction) => void {
+export interface DocumentChecker {
+  /** What is wrong with a JSON answer at a path of the document (`/api/v1/progress/{jobId}`); [] when it conforms. */
+  problems(method: string, path: string, status: number, body: unknown): string[];
+  /** The same for an answer of no route: it must be the error body. */
+  errorBodyProblems(where: string, body: unknown): string[];
+}
+
+/** The document's answers as ajv validators: shared by this middleware and the tests that check answers themselves. */
+export function documentChecker(document: object): DocumentChecker {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
   ajv.addSchema({ ...document, $id: 'masterpost' });
   const { paths } = document as Document;
-
-  const problemsOf = (req: Request, status: number, body: unknown): string[] => {
-    const pattern = req.route?.path as string | undefined;
-    let ref: string | undefined = '#/components/schemas/Error';
-    let where = `${req.method} ${req.path} (no route)`;
-    if (pattern) {
-      const path = `${req.baseUrl}${pattern}`.replace(/:(\w+)/g, '{$1}');
-      where = `${req.method} ${path} ${status}`;
-      const operation = paths[path]?.[req.method.toLowerCase()];
-      if (!operation) return [`${req.method} ${path} is not in the document`];
+  const validate = (where: string, ref: string, body: unknown): string[] => {
+    const validator = ajv.getSchema(`masterpost${ref}`);
+    if (!validator) return [`${where}: ${ref} is not in the document`];
+    return validator(body) ? [] : (validator.errors ?? []).map((error) => `${where}: ${error.instancePath || '(answer)'} ${error.message ?? ''}`);
+  };
+  return {
+    problems(method, path, status, body) {
+      const where = `${method.toUpperCase()} ${path} ${status}`;
+      const operation = paths[path]?.[method.toLowerCase()];
+      if (!operation) return [`${method.toUpperCase()} ${path} is not in the document`];
       const answer = operation.responses[String(status)];
       if (!answer) return [`${where}: the status is not documented`];
       const json = answer.content?.['application/json'];
       if (!json) return [`${where}: a JSON answer where the document has none`];
       // JSON whose shape the document leaves open (the document itself).
-      ref = json.schema?.$ref;
-      if (!ref) return [];
-    } else if (status < 400) {
-      return [];
-    }
-    const validate = ajv.getSchema(`masterpost${ref}`);
-    if (!validate) return [`${where}: ${ref} is not in the document`];
-    return validate(body) ? [] : (validate.errors ?? []).map((error) => `${where}: ${error.instancePath || '(answer)'} ${error.message ?? ''}`);
+      return json.schema?.$ref ? validate(where, json.schema.$ref, body) : [];
+    },
+    errorBodyProblems: (where, body) => validate(where, ERROR_BODY, body),
   };
+}
 
+export function contractCheck(document: object, logger: Logger): (req: Request, res: Response, next: NextFunction) => void {
+  const checker = documentChecker(document);
+  const problemsOf = (req: Request, status: number, body: unknown): string[] => {
+    const pattern = req.route?.path as string | undefined;
+    if (pattern) return checker.problems(req.method, `${req.baseUrl}${pattern}`.replace(/:(\w+)/g, '{$1}'), status, body);
+    return status < 400 ? [] : checker.errorBodyProblems(`${req.method} ${req.path} (no route)`, body);
+  };
   return (req, res, next) => {
     const send = res.json.bind(res);
     res.json = (body: unknown) => {

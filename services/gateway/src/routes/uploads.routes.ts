@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type RequestHandler, Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import { AppError, ErrorCode, creditsFor, maxAffordableImages } from '@masterpost/contracts';
+import { AppError, ErrorCode, creditsFor, maxAffordableImages, type UploadAnswer } from '@masterpost/contracts';
 import { type BillingClient } from '@masterpost/platform';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { IntakeService } from '../services/intake.service';
@@ -70,7 +70,7 @@ export function uploadsRoutes(deps: {
     if (files.length === 0) throw new AppError(400, ErrorCode.NoImages, 'send at least one file in the field "files"', { field: 'files' });
     const { jobId, accepted, rejected } = await deps.intake.intake(user.sub, files);
     const account = await deps.billing.account(user.sub);
-    res.status(201).json({
+    const answer: UploadAnswer = {
       job_id: jobId,
       files_count: accepted.length,
       files: accepted,
@@ -81,7 +81,8 @@ export function uploadsRoutes(deps: {
         max_affordable_images: Math.min(accepted.length, maxAffordableImages(account.available, deps.creditsPerImage)),
         seconds: Math.ceil(accepted.length / deps.qwenPerSecond + 15),
       },
-    });
+    };
+    res.status(201).json(answer);
   });
   return router;
 }

@@ -90,11 +90,10 @@ export class OneCallService {
   }
 
   private async find(userId: string, pictureId: string): Promise<{ row: ImageRow & { job_id: string }; pipeline: PictureRecord['pipeline']; jobFinished: boolean }> {
-    const row = isUuid(pictureId) ? await this.deps.jobs.findOwnedImage(pictureId, userId) : null;
+    const row = isUuid(pictureId) ? await this.deps.jobs.findOwnedImageWithJob(pictureId, userId) : null;
     if (!row) throw new AppError(404, ErrorCode.NotFound, 'no such picture');
-    const job = await this.deps.jobsService.ownedJob(row.job_id, userId);
     // Finished means settled: a picture is charged or released before its job is.
-    return { row, pipeline: job.pipeline, jobFinished: job.finished_at !== null };
+    return { row, pipeline: row.pipeline, jobFinished: row.job_finished_at !== null };
   }
 
   private answer({ row, pipeline, jobFinished }: { row: ImageRow & { job_id: string }; pipeline: PictureRecord['pipeline']; jobFinished: boolean }): OnePicture {

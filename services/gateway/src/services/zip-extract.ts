@@ -1,4 +1,4 @@
-import { ErrorCode } from '@masterpost/contracts';
+import { ErrorCode, isArchiveLeftover } from '@masterpost/contracts';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 
 /**
@@ -35,7 +35,6 @@ export class UnsafeArchiveError extends Error {
   }
 }
 
-const JUNK = /(^|\/)(__MACOSX|\.DS_Store|Thumbs\.db|desktop\.ini)(\/|$)/i;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 /** Entries this small compress however they like: the ratio cap is for real bombs. */
@@ -149,7 +148,7 @@ export async function readZip(
     const budget = { left: limits.maxUnpackedBytes };
     for (const entry of entries) {
       const name = nameOf(entry);
-      if (name.endsWith('/') || JUNK.test(name) || displayName(name).startsWith('.')) continue;
+      if (isArchiveLeftover(name)) continue;
       if (/\.zip$/i.test(name)) {
         rejected.push({ name: displayName(name), code: ErrorCode.NestedArchive, message: 'ZIP files inside a ZIP are not opened: upload them separately' });
         continue;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { formatExtension, resolveRenderSpec, SettingsError, storageKey, type ImageProcessPayload, type JobName, type JobResult, type RenderSpec } from '@masterpost/contracts';
+import { ENDED_IMAGE_STATUSES, formatExtension, resolveRenderSpec, SettingsError, storageKey, type ImageProcessPayload, type JobName, type JobResult, type RenderSpec } from '@masterpost/contracts';
 import { type Logger, type Storage } from '@masterpost/platform';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import type { ProcessorMetrics } from '../metrics';
@@ -42,7 +42,7 @@ export class ImageProcessHandler {
       return { status: 'missing' };
     }
     if (context.jobId !== jobId) return { status: 'missing' };
-    if (['done', 'failed', 'cancelled'].includes(context.imageStatus)) {
+    if (ENDED_IMAGE_STATUSES.includes(context.imageStatus)) {
       // Ended, but perhaps not settled (billing did not answer the attempt that ended it): settling is idempotent.
       const outcome = await this.deps.settlement.settle(imageId);
       // Paid for now: as after an uninterrupted attempt, the output becomes free to reuse.
