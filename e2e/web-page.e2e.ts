@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
 import { getBinary, inspectPicture, productPhoto } from './fixtures';
@@ -21,7 +23,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`the browser test needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it`);
   }
-  stack = await startTestStack({ env: { SIGNUP_CREDITS: '10' } });
+  stack = await startTestStack({ env: { SIGNUP_CREDITS: '10', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
   // The flags keep a headless Chromium from reaching for Google's services on a closed network.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -109,4 +111,35 @@ test('upload, shadow choice, the checks, a settings edit and a mask stroke, all 
   expect(stack.sim.stats.requests).toBe(paidCalls);
   const balance = await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200);
   expect(balance.body.available).toBe(7);
+});
+
+test('API keys and webhooks from the page: a key shown once, used, revoked; a webhook added, one inside a network refused', async () => {
+  // Signed in by the test above, as a seller coming back to the page would be.
+  await page.waitForSelector('#integrations:not([hidden])');
+  await page.fill('#key-name', 'shop sync');
+  await page.click('#key-create');
+  await page.waitForFunction("document.getElementById('key-made').textContent.includes('mp_')");
+  const key = /mp_[A-Za-z0-9_-]+/.exec((await page.textContent('#key-made'))!)![0];
+  const api = request(stack.gatewayUrl);
+  await api.get('/credits/balance').set('x-api-key', key).expect(200);
+  await page.waitForFunction(`document.getElementById('keys').textContent.includes('${key.slice(0, 10)}')`);
+  await page.click('#keys button:has-text("Revoke")');
+  await page.waitForFunction("document.getElementById('keys').textContent.includes('revoked')");
+  await api.get('/credits/balance').set('x-api-key', key).expect(401);
+
+  const receiver = http.createServer((_req, res) => res.writeHead(204).end());
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    await page.fill('#hook-url', url);
+    await page.click('#hook-add');
+    await page.waitForFunction("document.getElementById('hook-made').textContent.includes('whsec_')");
+    await page.waitForFunction(`document.getElementById('hooks').textContent.includes('${url}')`);
+    await page.fill('#hook-url', 'http://10.0.0.1/hooks');
+    await page.click('#hook-add');
+    await page.waitForFunction("document.getElementById('hook-made').className === 'error'");
+    expect(await page.textContent('#hook-made')).toContain('10.0.0.1');
+  } finally {
+    await new Promise((resolve) => receiver.close(resolve));
+  }
 });
