@@ -4,8 +4,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { showBalance } from './commands/balance';
 import { downloadCommand } from './commands/download';
 import { login } from './commands/login';
+import { makePicture } from './commands/picture';
 import { processFolder } from './commands/process';
 import { showStatus } from './commands/status';
+import { registerWebhooks } from './commands/webhooks-program';
 import { configDir } from './config-store';
 import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import { installInterruptHandler } from './interrupt';
@@ -17,6 +19,15 @@ import { stopMeters } from './progress';
  * status. Each command's work lives in commands/; main.ts runs this.
  */
 const version = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The picture command's own codes: one photo, so "some pictures failed" and resuming do not apply. */
+const PICTURE_EXIT_CODES_HELP = `
+Exit status:
+  0    the picture was made and written
+  1    the picture could not be made (the reason is printed; nothing was charged)
+  2    usage or sign-in error, or not enough credits
+  3    the gateway could not be reached or had a fault; try again (a retry is not charged twice)
+  130  interrupted (Ctrl-C); the picture may still be made and charged at the gateway`;
 
 const urlOption = () => new Option('--url <gateway>', 'the gateway (default: $MASTERPOST_URL, else the one you logged in to)');
 
@@ -34,6 +45,7 @@ export function buildProgram(finish: (code: ExitCode) => void): Command {
 Getting started:
   $ masterpost login --email you@example.com
   $ masterpost process ./photos --marketplace amazon --out ./ready
+  $ masterpost picture ./bottle.jpg --marketplace etsy
   $ masterpost balance
   $ masterpost process --help
 
@@ -93,6 +105,36 @@ ${EXIT_CODES_HELP}`,
     .action(async (folder: string, options: { marketplace: string; shadow?: string; out?: string; yes?: boolean; wait?: boolean; url?: string }) =>
       finish(await processFolder(folder, options)),
     );
+
+  program
+    .command('picture')
+    .description('Make one marketplace picture of one photo, in one call, and write it beside the photo (or to --out).')
+    .argument('<file>', 'the photo (jpg, jpeg, png, webp, tif, tiff, gif)')
+    .requiredOption('-m, --marketplace <name>', 'the marketplace the picture is for: amazon, ebay, instagram, shopify or etsy')
+    .option('-s, --shadow <type>', 'the shadow under the product: none, drop, reflection, natural or auto (default: the marketplace\'s)')
+    .option('-o, --out <file>', 'where the picture goes (default: <name>-<marketplace>.<jpg|png|webp> beside the photo)')
+    .option('--wait <seconds>', 'how long the gateway holds the request before answering "still being made" (0-300, default 60); either way this command waits until the picture is made')
+    .addOption(urlOption())
+    .addHelpText(
+      'after',
+      `
+No job to follow and no folder: the photo is sent, the picture comes back, and what it cost and
+measures is printed (credits charged, size, the product's share of the canvas, whether it
+passes the marketplace's checks, the shadow). A picture the service cannot make is not
+charged: the reason is printed and the exit status is 1.
+
+A request cut off is sent again with the same Idempotency-Key, so it is never charged twice.
+
+Examples:
+  $ masterpost picture ./bottle.jpg --marketplace etsy
+  $ masterpost picture ./mug.png --marketplace amazon --shadow drop --out ./ready/mug.jpg
+${PICTURE_EXIT_CODES_HELP}`,
+    )
+    .action(async (file: string, options: { marketplace: string; shadow?: string; out?: string; wait?: string; url?: string }) =>
+      finish(await makePicture(file, options)),
+    );
+
+  registerWebhooks(program, finish, urlOption);
 
   program
     .command('status')
