@@ -135,6 +135,10 @@ test('API keys and webhooks from the page: a key shown once, used, revoked; a we
     await page.click('#hook-add');
     await page.waitForFunction("document.getElementById('hook-made').textContent.includes('whsec_')");
     await page.waitForFunction(`document.getElementById('hooks').textContent.includes('${url}')`);
+    const firstSecret = /whsec_\S+/.exec((await page.textContent('#hook-made'))!)![0];
+    await page.click('#hooks button:has-text("New secret")');
+    await page.waitForFunction("document.getElementById('hook-made').textContent.includes('also signs until')");
+    expect(await page.textContent('#hook-made')).not.toContain(firstSecret);
     await page.fill('#hook-url', 'http://10.0.0.1/hooks');
     await page.click('#hook-add');
     await page.waitForFunction("document.getElementById('hook-made').className === 'error'");
