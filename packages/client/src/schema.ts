@@ -30,8 +30,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in */
+        /** Sign in with a password, or once with an old Masterpost access code */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Choose a new password (the current one unless the account has none yet); other sessions end */
+        post: operations["changePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -397,6 +414,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The seller's past jobs, newest first: status, counts, credits */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{jobId}/cancel": {
         parameters: {
             query?: never;
@@ -639,6 +673,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description How far the AI output drifted from the seller's photo, and whose pixels were delivered */
+        DriftReport: {
+            /** @enum {string} */
+            verdict: "none" | "minor" | "major";
+            registration: {
+                scale: number;
+                dx: number;
+                dy: number;
+                confidence: number;
+            };
+            delta_e_mean: number;
+            delta_e_p95: number;
+            ssim: number;
+            detail_change: number;
+            /** @enum {string} */
+            product_pixels: "original" | "ai";
+            product_pixels_reason?: string;
+            retries: number;
+        };
         /** @description What a marketplace would check, measured on the delivered bytes */
         ComplianceReport: {
             pipeline: string;
@@ -656,6 +709,7 @@ export interface components {
                 actual: string;
             }[];
             passed: boolean;
+            drift?: components["schemas"]["DriftReport"];
         };
         /** @description Every error: a code to act on, a message to show, and details such as the field */
         Error: {
@@ -679,6 +733,12 @@ export interface components {
             email: string;
             password: string;
         };
+        AccessCodeCredentials: {
+            /** Format: email */
+            email: string;
+            access_code: string;
+        };
+        LoginRequest: components["schemas"]["Credentials"] | components["schemas"]["AccessCodeCredentials"];
         Session: {
             user: {
                 /** Format: uuid */
@@ -689,6 +749,11 @@ export interface components {
             /** @constant */
             token_type: "bearer";
             credits: components["schemas"]["CreditBalance"];
+            password_required?: boolean;
+        };
+        PasswordChangeRequest: {
+            current_password?: string;
+            new_password: string;
         };
         Me: {
             /** Format: uuid */
@@ -744,6 +809,10 @@ export interface components {
                 /** @enum {string} */
                 format?: "jpeg" | "png" | "webp";
                 quality?: number;
+                /** @enum {string} */
+                product_pixels?: "original" | "ai";
+                /** @enum {string} */
+                on_major_drift?: "deliver" | "retry" | "fail";
             };
         };
         ProcessAnswer: {
@@ -785,6 +854,25 @@ export interface components {
                 compliance?: components["schemas"]["ComplianceReport"] | null;
                 charged?: boolean;
             }[];
+        };
+        JobSummary: {
+            /** Format: uuid */
+            job_id: string;
+            /** @enum {string} */
+            status: "uploaded" | "queued" | "processing" | "completed" | "completed_with_errors" | "failed" | "cancelled";
+            pipeline: ("amazon" | "ebay" | "instagram" | "shopify" | "etsy") | null;
+            created_at: string;
+            finished_at: string | null;
+            total: number;
+            completed: number;
+            failed: number;
+            cancelled: number;
+            credits_charged: number;
+            files_deleted: boolean;
+        };
+        JobList: {
+            jobs: components["schemas"]["JobSummary"][];
+            next_cursor: string | null;
         };
         CancelAnswer: {
             /** Format: uuid */
@@ -1154,11 +1242,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Credentials"];
+                "application/json": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
-            /** @description the session */
+            /** @description the session (password_required after an access code) */
             200: {
                 headers: {
                     /** @description this request, as it appears in every log line of the services it touched */
@@ -1180,7 +1268,96 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description wrong email or password */
+            /** @description wrong email, password or access code */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many attempts */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description a new session */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description the new password is not acceptable */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the current password is wrong */
             401: {
                 headers: {
                     /** @description this request, as it appears in every log line of the services it touched */
@@ -2956,6 +3133,79 @@ export interface operations {
             };
             /** @description no such job */
             404: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description at most this many (default 20) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description invalid limit or cursor */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
                 headers: {
                     /** @description this request, as it appears in every log line of the services it touched */
                     "X-Request-Id"?: string;

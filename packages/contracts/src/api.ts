@@ -37,14 +37,33 @@ export const credentials = z
   .strictObject({ email: z.email().max(254), password: z.string().min(8, 'must be at least 8 characters').max(200) })
   .meta({ id: 'Credentials' });
 
+/**
+ * A seller moved from the old Masterpost signs in once with the access code they had
+ * (docs/original-system.md), then chooses a password; after that the code no longer works.
+ */
+export const accessCodeCredentials = z
+  .strictObject({ email: z.email().max(254), access_code: z.string().min(1).max(200) })
+  .meta({ id: 'AccessCodeCredentials' });
+export const loginRequest = z.union([credentials, accessCodeCredentials]).meta({ id: 'LoginRequest' });
+
 export const session = z
   .strictObject({
     user: z.strictObject({ id: z.uuid(), email: z.string() }),
     access_token: z.string(),
     token_type: z.literal('bearer'),
     credits: creditBalance,
+    /** True when the seller signed in with an old access code and must choose a password (POST /auth/password). */
+    password_required: z.boolean().optional(),
   })
   .meta({ id: 'Session' });
+
+/** A new password: the current one is asked for unless the account has none yet (a moved seller). */
+export const passwordChangeRequest = z
+  .strictObject({
+    current_password: z.string().max(200).optional(),
+    new_password: z.string().min(8, 'must be at least 8 characters').max(200),
+  })
+  .meta({ id: 'PasswordChangeRequest' });
 
 export type Session = z.infer<typeof session>;
 
@@ -122,6 +141,32 @@ export const progress = z
   })
   .meta({ id: 'Progress' });
 export type Progress = z.infer<typeof progress>;
+
+/** A seller's past jobs (GET /api/v1/jobs), newest first, for the history screen and `masterpost jobs`. */
+export const jobSummary = z
+  .strictObject({
+    job_id: z.uuid(),
+    status: jobStatus,
+    pipeline: pipelineId.nullable(),
+    created_at: z.string(),
+    finished_at: z.string().nullable(),
+    total: z.int(),
+    completed: z.int(),
+    failed: z.int(),
+    cancelled: z.int(),
+    credits_charged: z.int(),
+    /** The retention sweep deleted the job's files: its results cannot be reopened. */
+    files_deleted: z.boolean(),
+  })
+  .meta({ id: 'JobSummary' });
+export type JobSummary = z.infer<typeof jobSummary>;
+export const jobList = z.strictObject({ jobs: z.array(jobSummary), next_cursor: z.string().nullable() }).meta({ id: 'JobList' });
+export type JobList = z.infer<typeof jobList>;
+export const jobListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** The `next_cursor` of the page before. */
+  cursor: z.string().max(200).optional(),
+});
 
 export const cancelAnswer = z.strictObject({ job_id: z.uuid(), status: z.literal('cancelled'), released_credits: z.int() }).meta({ id: 'CancelAnswer' });
 export const deleteAnswer = z.strictObject({ job_id: z.uuid(), deleted: z.literal(true), released_credits: z.int() }).meta({ id: 'DeleteAnswer' });

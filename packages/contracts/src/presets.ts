@@ -98,6 +98,11 @@ export const presets: Record<PipelineId, Preset> = {
   },
 };
 
+export const productPixelsModes = ['original', 'ai'] as const;
+export type ProductPixelsMode = (typeof productPixelsModes)[number];
+export const majorDriftActions = ['deliver', 'retry', 'fail'] as const;
+export type MajorDriftAction = (typeof majorDriftActions)[number];
+
 const hexColour = z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour written #RRGGBB');
 
 export const jobSettingsSchema = z.strictObject({
@@ -122,6 +127,13 @@ export const jobSettingsSchema = z.strictObject({
     .optional(),
   format: z.enum(outputFormats).optional(),
   quality: z.number().int().min(50).max(100).optional(),
+  /**
+   * Whose pixels the product is drawn with: the seller's photo (`original`, the default when the
+   * AI output registers to it with confidence) or the AI output (`ai`). See docs/marketplaces.md.
+   */
+  product_pixels: z.enum(productPixelsModes).optional(),
+  /** What to do with a picture whose product drifted `major`ly from the seller's photo. */
+  on_major_drift: z.enum(majorDriftActions).optional(),
 });
 export type JobSettings = z.infer<typeof jobSettingsSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pipelineIds } from './presets';
+import { pipelineIds, productPixelsModes } from './presets';
 
 /**
  * The states a job and a picture go through, and the compliance report a finished picture
@@ -29,6 +29,33 @@ export const complianceRule = z.strictObject({
 });
 export type ComplianceRule = z.infer<typeof complianceRule>;
 
+export const driftVerdicts = ['none', 'minor', 'major'] as const;
+export type DriftVerdict = (typeof driftVerdicts)[number];
+
+/**
+ * How far the AI output's product strayed from the seller's photo (issue 20): the output is
+ * registered to the photo (scale and shift, with the match's confidence), then compared inside
+ * the product mask for colour (CIEDE2000), structure (SSIM on luminance) and detail (gradient
+ * energy). `product_pixels` says whose pixels the delivered product carries, and why when it is
+ * not the seller's.
+ */
+export const driftReport = z
+  .strictObject({
+    verdict: z.enum(driftVerdicts),
+    registration: z.strictObject({ scale: z.number(), dx: z.number(), dy: z.number(), confidence: z.number() }),
+    delta_e_mean: z.number(),
+    delta_e_p95: z.number(),
+    ssim: z.number(),
+    /** Gradient energy of the output over the photo's, inside the mask, minus 1: below 0 detail was lost, above 0 added. */
+    detail_change: z.number(),
+    product_pixels: z.enum(productPixelsModes),
+    product_pixels_reason: z.string().optional(),
+    /** How many more paid calls drift caused (our cost, never the seller's). */
+    retries: z.int(),
+  })
+  .meta({ id: 'DriftReport', description: 'How far the AI output drifted from the seller\'s photo, and whose pixels were delivered' });
+export type DriftReport = z.infer<typeof driftReport>;
+
 /** What a marketplace would check, measured on the bytes delivered (docs/marketplaces.md). */
 export const complianceReport = z
   .strictObject({
@@ -42,6 +69,8 @@ export const complianceReport = z
     coverage: z.number(),
     rules: z.array(complianceRule),
     passed: z.boolean(),
+    /** Present once the fidelity check has run on the picture (absent on older pictures). */
+    drift: driftReport.optional(),
   })
   .meta({ id: 'ComplianceReport', description: 'What a marketplace would check, measured on the delivered bytes' });
 export type ComplianceReport = z.infer<typeof complianceReport>;

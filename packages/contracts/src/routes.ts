@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   apiKeyCreateRequest, apiKeyItem, apiKeyList, cancelAnswer, catalogAnswer, createdApiKey, createdWebhookEndpoint, rotatedSecret, rotateSecretRequest,
-  webhookDelivery, webhookDeliveryList, webhookEndpoint, webhookEndpointCreateRequest, webhookEndpointList, checkoutAnswer, checkoutRequest, creditBalance, credentials, deleteAnswer, editedPicture, editRenderRequest, errorBody,
+  webhookDelivery, webhookDeliveryList, webhookEndpoint, webhookEndpointCreateRequest, webhookEndpointList, checkoutAnswer, checkoutRequest, creditBalance, credentials, deleteAnswer, jobList, loginRequest, passwordChangeRequest, editedPicture, editRenderRequest, errorBody,
   galleryAddRequest, galleryItem, galleryList, historyPage, me, packList, pictureRecord, processAnswer, processRequest, progress, session, uploadAnswer,
 } from './api';
 
@@ -74,9 +74,12 @@ export const publicRoutes: PublicRoute[] = [
   { method: 'post', path: '/auth/register', operationId: 'register', summary: 'Create an account (with its free credits) and sign in', tag: 'account', access: 'public',
     body: { contentType: 'application/json', schema: credentials },
     answers: { 201: json('the account and its session', session), 400: error('the email or password is not acceptable'), 409: error('email_taken'), 429: error('too many attempts') } },
-  { method: 'post', path: '/auth/login', operationId: 'login', summary: 'Sign in', tag: 'account', access: 'public',
-    body: { contentType: 'application/json', schema: credentials },
-    answers: { 200: json('the session', session), 400: error('invalid input'), 401: error('wrong email or password'), 429: error('too many attempts') } },
+  { method: 'post', path: '/auth/login', operationId: 'login', summary: 'Sign in with a password, or once with an old Masterpost access code', tag: 'account', access: 'public',
+    body: { contentType: 'application/json', schema: loginRequest },
+    answers: { 200: json('the session (password_required after an access code)', session), 400: error('invalid input'), 401: error('wrong email, password or access code'), 429: error('too many attempts') } },
+  { method: 'post', path: '/auth/password', operationId: 'changePassword', summary: 'Choose a new password (the current one unless the account has none yet); other sessions end', tag: 'account', access: 'seller',
+    body: { contentType: 'application/json', schema: passwordChangeRequest },
+    answers: { 200: json('a new session', session), 400: error('the new password is not acceptable'), 401: error('the current password is wrong'), 429: error('too many attempts') } },
   { method: 'get', path: '/auth/me', operationId: 'me', summary: 'The signed-in seller and their credits', tag: 'account', access: 'seller',
     answers: { 200: json('the seller', me) } },
   { method: 'post', path: '/api/v1/keys', operationId: 'createKey', summary: 'Make an API key (shown this once); a signed-in session only, not a key', tag: 'account', access: 'seller',
@@ -150,6 +153,9 @@ export const publicRoutes: PublicRoute[] = [
     answers: { 200: json('the progress', progress), 404: error('no such job') } },
   { method: 'get', path: `/api/v1/progress/${idParam('jobId')}/stream`, operationId: 'progressStream', summary: 'Server-sent events: `progress` on every change, then `done`', tag: 'pictures', access: 'seller',
     answers: { 200: { description: 'event stream; each `progress` event carries a Progress', contentType: 'text/event-stream' }, 404: error('no such job') } },
+  { method: 'get', path: '/api/v1/jobs', operationId: 'listJobs', summary: 'The seller\'s past jobs, newest first: status, counts, credits', tag: 'pictures', access: 'seller',
+    query: { limit: { schema: z.int().min(1).max(100), description: 'at most this many (default 20)' }, cursor: { schema: z.string(), description: 'next_cursor of the previous page' } },
+    answers: { 200: json('one page', jobList), 400: error('invalid limit or cursor') } },
   { method: 'post', path: `/api/v1/jobs/${idParam('jobId')}/cancel`, operationId: 'cancelJob', summary: 'Cancel what has not started; its credits go back', tag: 'pictures', access: 'seller',
     answers: { 200: json('cancelled', cancelAnswer), 404: error('no such job'), 409: error('already_finished') } },
   { method: 'delete', path: `/api/v1/jobs/${idParam('jobId')}`, operationId: 'deleteJob', summary: 'Delete a job and every file of it', tag: 'pictures', access: 'seller',
