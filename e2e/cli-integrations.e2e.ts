@@ -95,6 +95,17 @@ test('picture: one photo to an etsy picture of its canvas, written beside the ph
   const picture = await inspectPicture(readFileSync(written));
   expect({ width: picture.width, height: picture.height, format: picture.format }).toEqual({ ...presets.etsy.canvas, format: 'jpeg' });
   expect(await availableOf(token)).toBe(before - 3);
+
+  // The job and its charge are in the seller's lists, newest first, tab-separated.
+  const jobs = await cli.run(['jobs', '--limit', '5']);
+  expect(jobs).toMatchObject({ code: 0 });
+  expect(jobs.output.trim().split('\n')).toEqual([expect.stringMatching(/\tcompleted\tetsy\t1\/1 done\t3 credits$/)]);
+  const history = await cli.run(['history']);
+  expect(history).toMatchObject({ code: 0 });
+  const movements = history.output.trim().split('\n').map((line) => line.split('\t'));
+  expect(movements.map(([, change, kind]) => [change, kind])).toContainEqual(['-3', 'capture']);
+  expect(movements.at(-1)?.slice(1, 3)).toEqual(['+60', 'signup']);
+  expect(await cli.run(['jobs', '--limit', '0'])).toMatchObject({ code: 2 });
 });
 
 test('picture: a photo the provider refuses says why and that nothing was charged (exit 1), and writes nothing', async () => {

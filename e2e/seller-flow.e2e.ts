@@ -5,6 +5,7 @@ import { manifest as manifestSchema } from '@masterpost/contracts';
 import { contractOf, type ExpectDocumented } from './contract';
 import { getBinary, inspectPicture, productPhoto, zipOf } from './fixtures';
 import { cleanUpAfter, readEvents, startTestStack, type TestStack } from './harness';
+import { distinctPhotos, Seller } from './seller';
 
 /**
  * The seller's whole flow on the real services, Redis and Postgres: register, upload photos,
@@ -151,4 +152,32 @@ test('a seller buys a pack: Stripe\'s signed event reaches billing through the p
   }
   await api.post('/payments/webhook').set('content-type', 'application/json').set('stripe-signature', 't=1,v1=forged').send(body).expect(400);
   expect((await api.get('/credits/balance').set('authorization', `Bearer ${token}`).expect(200)).body).toEqual({ balance: 130, reserved: 0, available: 130 });
+});
+
+test('a seller\'s past jobs are listed newest first with their counts and credits, a page at a time, and only theirs', async () => {
+  const api = request(stack.gatewayUrl);
+  const seller = await Seller.register(stack.gatewayUrl, 'history@example.com');
+  const photos = await distinctPhotos(3, 40);
+  const processed = await seller.upload(photos.slice(0, 2));
+  await seller.process(processed, 'etsy');
+  await seller.waitUntilFinished(processed, 90_000);
+  const leftUploaded = await seller.upload(photos.slice(2));
+  const newest = await seller.upload(photos.slice(2));
+  const other = await Seller.register(stack.gatewayUrl, 'someone-else@example.com');
+  await other.upload(photos.slice(0, 1));
+
+  const first = await api.get('/api/v1/jobs?limit=2').set('authorization', `Bearer ${seller.token}`).expect(200);
+  expectDocumented('get', '/api/v1/jobs', 200, first.body);
+  expect(first.body.jobs.map((job: { job_id: string }) => job.job_id)).toEqual([newest, leftUploaded]);
+  expect(first.body.jobs[0]).toMatchObject({ status: 'uploaded', pipeline: null, total: 1, completed: 0, credits_charged: 0, files_deleted: false });
+  expect(first.body.next_cursor).toEqual(expect.any(String));
+
+  const second = await api.get(`/api/v1/jobs?limit=2&cursor=${first.body.next_cursor}`).set('authorization', `Bearer ${seller.token}`).expect(200);
+  expect(second.body.jobs).toEqual([
+    expect.objectContaining({ job_id: processed, status: 'completed', pipeline: 'etsy', total: 2, completed: 2, failed: 0, credits_charged: 6, finished_at: expect.any(String) }),
+  ]);
+  expect(second.body.next_cursor).toBeNull();
+
+  const refused = await api.get('/api/v1/jobs?cursor=not-a-cursor').set('authorization', `Bearer ${seller.token}`).expect(400);
+  expect(refused.body.error).toMatchObject({ code: 'invalid_input', field: 'cursor' });
 });

@@ -7,6 +7,7 @@ import { login } from './commands/login';
 import { makePicture } from './commands/picture';
 import { processFolder } from './commands/process';
 import { showStatus } from './commands/status';
+import { registerHistory } from './commands/history-program';
 import { registerWebhooks } from './commands/webhooks-program';
 import { configDir } from './config-store';
 import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-codes';
@@ -135,6 +136,7 @@ ${PICTURE_EXIT_CODES_HELP}`,
     );
 
   registerWebhooks(program, finish, urlOption);
+  registerHistory(program, finish, urlOption);
 
   program
     .command('status')

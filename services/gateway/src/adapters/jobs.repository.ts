@@ -30,8 +30,51 @@ const IMAGE_COLUMNS = `id, position, filename, upload_key, source_format,
   error_code, error_message, result_key, cutout_key,
   output_name, output_format, output_width, output_height, shadow_type, compliance, reused_output, credits_charged`;
 
+/** One row of a seller's job list: the job and its pictures counted by state. */
+export interface JobSummaryRow {
+  id: string;
+  status: JobRecord['status'];
+  pipeline: JobRecord['pipeline'];
+  created_at: Date;
+  finished_at: Date | null;
+  files_deleted_at: Date | null;
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  credits_charged: number;
+}
+
+/** Where a page of the job list starts: after this job, in (created_at, id) descending order. */
+export interface JobListPosition {
+  createdAt: Date;
+  id: string;
+}
+
 export class JobsRepository {
   constructor(private readonly pool: Pool) {}
+
+  /**
+   * A page of the seller's jobs, newest first (keyset paging on the jobs_user index). A picture
+   * counts as completed by the same rule as IMAGE_COLUMNS: done and its charge decided.
+   */
+  async pageOwned(userId: string, limit: number, after: JobListPosition | null): Promise<JobSummaryRow[]> {
+    const { rows } = await this.pool.query<JobSummaryRow>(
+      `select j.id, j.status, j.pipeline, j.created_at, j.finished_at, j.files_deleted_at,
+              count(i.id)::int as total,
+              (count(i.id) filter (where i.status = 'done' and (i.credits_charged > 0 or i.reused_output)))::int as completed,
+              (count(i.id) filter (where i.status = 'failed'))::int as failed,
+              (count(i.id) filter (where i.status = 'cancelled'))::int as cancelled,
+              coalesce(sum(i.credits_charged), 0)::int as credits_charged
+         from jobs j left join images i on i.job_id = j.id
+        where j.user_id = $1 and ($2::timestamptz is null or (j.created_at, j.id) < ($2::timestamptz, $3::uuid))
+        group by j.id
+        order by j.created_at desc, j.id desc
+        limit $4`,
+      [userId, after?.createdAt ?? null, after?.id ?? null, limit],
+    );
+    return rows;
+  }
 
   async createWithImages(jobId: string, userId: string, creditsPerImage: number, images: NewImage[]): Promise<void> {
     await withTransaction(this.pool, async (client) => {

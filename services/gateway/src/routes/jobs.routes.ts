@@ -1,5 +1,5 @@
 import { type RequestHandler, Router, type Request, type Response } from 'express';
-import { AppError, ErrorCode } from '@masterpost/contracts';
+import { AppError, ErrorCode, jobListQuery, parseInput } from '@masterpost/contracts';
 import type { ProgressHub } from '../adapters/progress-hub';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { DownloadService } from '../services/download.service';
@@ -21,6 +21,10 @@ export function jobsRoutes(deps: {
 
   router.post('/api/v1/process', deps.authenticate, deps.processRateLimit, deps.idempotent, async (req, res) => {
     res.status(202).json(await service.process(currentUser(req).sub, req.body));
+  });
+
+  router.get('/api/v1/jobs', deps.authenticate, async (req, res) => {
+    res.json(await service.list(currentUser(req).sub, parseInput(jobListQuery, req.query)));
   });
 
   router.get('/api/v1/progress/:jobId', deps.authenticate, async (req, res) => {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { AppError, creditsFor, ErrorCode, isPipelineId, isUuid, ledgerReference, pipelineIds, storageKey, isTerminalJobStatus, jobSettingsSchema, type JobSettings, type Progress } from '@masterpost/contracts';
+import { AppError, creditsFor, ErrorCode, isPipelineId, isUuid, ledgerReference, pipelineIds, storageKey, isTerminalJobStatus, jobSettingsSchema, type JobList, type JobSettings, type Progress } from '@masterpost/contracts';
 import type { Storage } from '@masterpost/platform';
 import type { ImageRow, JobRow, JobsRepository } from '../adapters/jobs.repository';
 import type { QueueAdapter } from '../adapters/queue.adapter';
 import type { JobCreditsService } from './job-credits.service';
+import { jobListPage, readJobCursor } from './job-list';
 import { checkSettings } from './settings';
 
 /**
@@ -79,6 +80,12 @@ export class JobsService {
     if (job.hold_reference && !job.finished_at) released += await this.deps.credits.returnReservation(job.hold_reference, 'Job deleted');
     await this.deps.storage.deletePrefix(storageKey.job(jobId));
     return { job_id: jobId, deleted: true, released_credits: released };
+  }
+
+  /** The seller's jobs, newest first, a page at a time. */
+  async list(userId: string, query: { limit: number; cursor?: string | undefined }): Promise<JobList> {
+    const rows = await this.deps.jobs.pageOwned(userId, query.limit + 1, readJobCursor(query.cursor));
+    return jobListPage(rows, query.limit);
   }
 
   async progress(userId: string, jobId: string): Promise<Progress> {
