@@ -3,11 +3,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.data/**', 'coverage/**', '**/*.js', '**/*.mjs', 'services/gateway/src/public/**'] },
+  { ignores: ['**/node_modules/**', '.data/**', 'coverage/**', '**/*.js', '**/*.mjs', 'packages/web/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // The web app's files are typed by packages/web/tsconfig.json, the nearest one (projectService finds it).
+    files: ['**/*.ts', '**/*.mts', 'packages/web/**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

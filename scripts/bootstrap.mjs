@@ -20,7 +20,7 @@ if (stale) {
 const mode = process.argv[2];
 if (mode === 'services' || mode === 'test') {
   try {
-    execSync(`bash ${path.join(root, 'scripts', 'ensure-services.sh')}${mode === 'test' ? ' --chromium' : ''}`, { cwd: root, stdio: 'inherit' });
+    execSync(`bash ${path.join(root, 'scripts', 'ensure-services.sh')}${mode === 'test' ? ' --chromium --promtool' : ''}`, { cwd: root, stdio: 'inherit' });
   } catch {
     // The script has said what is missing.
     process.exit(1);

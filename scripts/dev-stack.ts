@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { startMailCatcher } from '../tools/mail-catcher/src/catcher';
 import { seedGallery } from './seed-gallery';
 import { ROOT, startStack } from './stack';
 
@@ -11,6 +12,9 @@ async function main(): Promise<void> {
   const usingRealDashScope = Boolean(process.env.DASHSCOPE_API_KEY);
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/masterpost';
   const storageDir = process.env.STORAGE_DIR ?? path.join(dataDir, 'storage');
+  // Mails go to a local catcher (SMTP on 1025, read on http://localhost:1080) unless SMTP_URL names a real server.
+  const mailCatcher = process.env.SMTP_URL ? null : await startMailCatcher({ smtpPort: 1025, httpPort: 1080 });
+  const smtpUrl = process.env.SMTP_URL ?? mailCatcher!.smtpUrl;
   const stack = await startStack({
     databaseUrl,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -24,6 +28,8 @@ async function main(): Promise<void> {
       ...(process.env.JWT_SECRET ? { JWT_SECRET: process.env.JWT_SECRET } : {}),
       ...(process.env.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY } : {}),
       ...(process.env.STRIPE_WEBHOOK_SECRET ? { STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET } : {}),
+      SMTP_URL: smtpUrl,
+      PUBLIC_URL: process.env.PUBLIC_URL ?? 'http://localhost:8080',
     },
     quiet: true,
   });
@@ -33,13 +39,17 @@ async function main(): Promise<void> {
   console.log(`  billing ${stack.billingUrl}, logs in .data/logs, files in .data/storage`);
   console.log(usingRealDashScope ? '  AI: DashScope (DASHSCOPE_API_KEY is set)' : '  AI: the local DashScope stand-in (set DASHSCOPE_API_KEY for the real one)');
   console.log('  Bull Board (/admin/queues): sign up, then `npm run operator -- grant <your email>`');
+  console.log(mailCatcher ? `  Mail (sign-up links, resets, receipts) is caught locally: read it at ${mailCatcher.pageUrl!.replace('127.0.0.1', 'localhost')}` : `  Mail goes out through ${smtpUrl.replace(/\/\/[^@/]*@/, '//')}`);
   console.log('  Press Ctrl-C to stop.\n');
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     console.log('stopping...');
-    void stack.stop().then(() => process.exit(0));
+    void stack
+      .stop()
+      .then(() => mailCatcher?.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

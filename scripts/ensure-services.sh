@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # What the stack and its tests run against, made present before `npm start` and `npm test` so
 # that both work on a fresh Debian machine with only Node and npm: Redis on 127.0.0.1:6379,
-# PostgreSQL on 127.0.0.1:5432 taking user postgres without a password, and with --chromium the
-# browser the web page's test drives. What is missing is installed (Debian's packages) and started
-# when this user may (root, or sudo without a password); otherwise the message says what to do.
+# PostgreSQL on 127.0.0.1:5432 taking user postgres without a password, with --chromium the
+# browser the web page's test drives, and with --promtool the checker of the alert rules. What is
+# missing is installed (Debian's packages) and started when this user may (root, or sudo without a password); otherwise the message says what to do.
 # A service given elsewhere (REDIS_URL; DATABASE_URL or the tests' TEST_DATABASE_BASE) is left to
 # whoever set it.
 set -uo pipefail
 
 want_chromium=0
-[ "${1:-}" = "--chromium" ] && want_chromium=1
+want_promtool=0
+for flag in "$@"; do
+  case "$flag" in
+    --chromium) want_chromium=1 ;;
+    --promtool) want_promtool=1 ;;
+  esac
+done
 
 as_root=()
 if [ "$(id -u)" != 0 ]; then
@@ -78,6 +84,17 @@ if [ "$want_chromium" = 1 ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/ch
     echo "installing chromium"; apt_install chromium
   else
     echo "warning: the web page's browser test needs Chromium at /usr/bin/chromium (apt-get install chromium, or set CHROMIUM_PATH)" >&2
+  fi
+fi
+
+# The alert rules are checked and unit-tested with promtool (deploy/prometheus.spec.ts); Debian
+# ships it in the prometheus package. Only the binary is used (not the package's server, nor the
+# node exporter it recommends).
+if [ "$want_promtool" = 1 ] && ! command -v promtool >/dev/null 2>&1; then
+  if may_administer; then
+    echo "installing promtool (Debian's prometheus package)"; apt_install --no-install-recommends prometheus
+  else
+    echo "warning: the alert rules' test needs promtool (apt-get install prometheus)" >&2
   fi
 fi
 

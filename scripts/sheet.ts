@@ -5,11 +5,15 @@ import { resolveRenderSpec, type PipelineId } from '@masterpost/contracts';
 import { productPhoto } from './product-photo';
 import { renderFromQwenOutput } from '../services/processor/src/render/render.service';
 import { whitenBackground } from '../tools/dashscope-sim/src/model';
+import { defaultDriftThresholds } from '../services/processor/src/fidelity/drift';
+import { fidelityPhoto } from '../services/processor/src/fidelity/fidelity-fixtures';
 
 /**
  * Writes docs/sheet.png: one product photo, then what each preset makes of it (with the preset's
  * own shadow), what each shadow type looks like and what `auto` picks for three shapes, side by
  * side, labelled, for a person to judge at a glance. The "AI" step is the local stand-in's, as in the tests.
+ * The last row is product fidelity: a photo, an AI output that recoloured the product, the
+ * picture delivered with the seller's own pixels (`original`) and the drift report.
  */
 const TILE = 360;
 const LABEL = 44;
@@ -21,6 +25,13 @@ async function tile(picture: Buffer, label: string): Promise<Buffer> {
     .composite([{ input: Buffer.from(text), top: 0, left: 0 }, { input: image, top: LABEL, left: 0 }])
     .png()
     .toBuffer();
+}
+
+/** A tile of text: the drift report beside the pictures it is about. */
+async function reportTile(lines: string[]): Promise<Buffer> {
+  const text = lines.map((line, index) => `<text x="14" y="${40 + index * 34}" font-family="DejaVu Sans, sans-serif" font-size="19" fill="#263238">${line}</text>`).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${TILE}" height="${TILE}"><rect width="100%" height="100%" fill="#ffffff"/>${text}</svg>`;
+  return tile(await sharp(Buffer.from(svg)).png().toBuffer(), 'drift report');
 }
 
 async function aiOutput(photo: Buffer): Promise<Buffer> {
@@ -62,6 +73,25 @@ async function main(): Promise<void> {
     autoRow.push(await tile(picture.bytes, `auto, ${label} → ${picture.shadow}`));
   }
   rows.push(autoRow);
+
+  // Product fidelity: the AI recoloured the product; `original` delivers the seller's pixels anyway.
+  const bottle = await fidelityPhoto();
+  const drifted = (await whitenBackground(bottle, { noise: 3, tolerance: 40, outputSize: { width: 2048, height: 2048 }, drift: 'drift_hue' })).png;
+  const kept = await renderFromQwenOutput(drifted, resolveRenderSpec('amazon', {}), bottle, { thresholds: defaultDriftThresholds, retries: 0 });
+  const drift = kept.drift!;
+  rows.push([
+    await tile(bottle, 'seller photo'),
+    await tile(drifted, 'AI output: recoloured'),
+    await tile(kept.picture.bytes, `amazon, pixels: ${drift.product_pixels}`),
+    await reportTile([
+      `drift: ${drift.verdict}`,
+      `ΔE2000 mean ${drift.delta_e_mean}, p95 ${drift.delta_e_p95}`,
+      `SSIM ${drift.ssim}, detail ${drift.detail_change}`,
+      `scale ${drift.registration.scale}, shift ${drift.registration.dx}, ${drift.registration.dy}`,
+      `confidence ${drift.registration.confidence}`,
+      `product pixels: ${drift.product_pixels}`,
+    ]),
+  ]);
 
   const columns = Math.max(...rows.map((row) => row.length));
   const gap = 12;

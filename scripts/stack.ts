@@ -18,6 +18,9 @@ export const ROOT = path.resolve(__dirname, '..');
  */
 export const nodeArgs = (entry: string) => ['--import', 'tsx', entry];
 
+/** A service's bundle in a production build (scripts/build-services.ts): `<package>/dist/<name>.js`. */
+export const builtEntry = (entry: string) => entry.replace(/(^|\/)src\/([^/]+)\.ts$/, '$1dist/$2.js');
+
 export interface StackOptions {
   databaseUrl: string;
   redisUrl: string;
@@ -30,6 +33,12 @@ export interface StackOptions {
   processors?: number;
   env?: Record<string, string>;
   quiet?: boolean;
+  /**
+   * The folder of a production build (`npm run build`, scripts/build-services.ts): the services
+   * and the migrations run as its bundles with plain `node`, from there, as in the image.
+   * Unset: the sources through tsx.
+   */
+  built?: string;
 }
 
 export interface RunningService {
@@ -111,8 +120,11 @@ async function waitForHealth(service: RunningService, timeoutMs = 60_000): Promi
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(options.logDir, { recursive: true });
-  await ensureDatabase(options.databaseUrl);
-  await migrate(options.databaseUrl);
+  if (options.built) await migrateBuilt(options.built, options.databaseUrl);
+  else {
+    await ensureDatabase(options.databaseUrl);
+    await migrate(options.databaseUrl);
+  }
   const ports = {
     gateway: options.ports?.gateway ?? (await freePort()),
     billing: options.ports?.billing ?? (await freePort()),
@@ -139,8 +151,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const services: RunningService[] = [];
   const launch = async (name: string, entry: string, port: number, portVariable: string, extraEnv: Record<string, string> = {}) => {
     const log = createWriteStream(path.join(options.logDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, nodeArgs(entry), {
-      cwd: ROOT,
+    const child = spawn(process.execPath, options.built ? [builtEntry(entry)] : nodeArgs(entry), {
+      cwd: options.built ?? ROOT,
       env: { ...process.env, ...env, ...extraEnv, [portVariable]: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -193,6 +205,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     startGateway,
     stop: () => stopAll(services),
   };
+}
+
+/** The built migrations command, as the image's migrate job runs it. */
+function migrateBuilt(built: string, databaseUrl: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['db/dist/migrate.js'], { cwd: built, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`db/dist/migrate.js exited with code ${code}: ${output.slice(-2000)}`))));
+  });
 }
 
 async function stopAll(services: RunningService[]): Promise<void> {

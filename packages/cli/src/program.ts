@@ -62,18 +62,25 @@ ${EXIT_CODES_HELP}`,
     .option('--url <gateway>', 'the gateway to sign in to (default: $MASTERPOST_URL, else http://localhost:8080)')
     .option('--key <mp_key>', 'an API key made on the web page (it is checked, then stored as it is)')
     .option('--email <email>', 'sign in with your email and password; a key named after this computer is made and stored')
+    .option('--access-code', 'with --email: sign in once with the access code of the old Masterpost, and choose a password')
     .addHelpText(
       'after',
       `
 The password is read from $MASTERPOST_PASSWORD, or asked for without echo. It is never stored:
-only the key is, in a file readable by you alone (mode 0600). Forgot the password? Reset it on
-the web page (the gateway's address).
+only the key is, in a file readable by you alone (mode 0600). Forgot the password? Ask for a
+reset link at <gateway>/forgot-password; the email address, the password and deleting the
+account are on <gateway>/account.
+
+Moved from the old Masterpost? Sign in once with the access code it mailed you (MP-XXXX-XXXX,
+from $MASTERPOST_ACCESS_CODE or asked for) and choose a password ($MASTERPOST_NEW_PASSWORD, or
+typed twice); after that the code no longer works.
 
 Examples:
   $ masterpost login --email you@example.com
+  $ masterpost login --email you@example.com --access-code
   $ masterpost login --key mp_AbC... --url https://masterpost.example.com`,
     )
-    .action(async (options: { url?: string; key?: string; email?: string }) => finish(await login(options)));
+    .action(async (options: { url?: string; key?: string; email?: string; accessCode?: boolean }) => finish(await login(options)));
 
   program
     .command('process')

@@ -72,6 +72,159 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow the link of the verification mail: the address is proven, the signup credits granted (once) */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail the verification link again */
+        post: operations["resendVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a password-reset link (the same answer whether or not the address has an account) */
+        post: operations["forgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password from a reset link; every other session ends */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask for a new address: it takes effect once confirmed from its own mailbox, and the old one is told */
+        post: operations["changeEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow the link mailed to the new address: the change takes effect */
+        post: operations["confirmEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which mails the seller wants ('your pictures are ready') */
+        post: operations["setPreferences"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/account/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything we hold on the seller: account, jobs, ledger (JSON) and their retained pictures, as a ZIP */
+        get: operations["exportAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete the account: pictures and files at once, keys and webhooks removed, the ledger kept anonymised */
+        delete: operations["deleteAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/keys": {
         parameters: {
             query?: never;
@@ -715,7 +868,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_input" | "invalid_settings" | "invalid_mask" | "invalid_credentials" | "unauthorized" | "forbidden" | "not_found" | "bad_request" | "rate_limited" | "already_finished" | "files_deleted" | "invalid_signature" | "nested_archive" | "picture_failed" | "email_taken" | "insufficient_credits" | "account_in_debt" | "already_processing" | "not_finished" | "no_images" | "upload_too_large" | "too_many_files" | "unsupported_file" | "corrupt_image" | "image_too_large" | "image_too_small" | "unsafe_archive" | "archive_too_large" | "corrupt_archive" | "payments_unavailable" | "service_unavailable" | "request_in_progress" | "idempotency_key_reused" | "internal_error";
+                code: "invalid_input" | "invalid_settings" | "invalid_mask" | "invalid_credentials" | "unauthorized" | "forbidden" | "not_found" | "bad_request" | "rate_limited" | "already_finished" | "files_deleted" | "invalid_signature" | "nested_archive" | "picture_failed" | "email_taken" | "invalid_token" | "email_not_verified" | "jobs_running" | "insufficient_credits" | "account_in_debt" | "already_processing" | "not_finished" | "no_images" | "upload_too_large" | "too_many_files" | "unsupported_file" | "corrupt_image" | "image_too_large" | "image_too_small" | "unsafe_archive" | "archive_too_large" | "corrupt_archive" | "payments_unavailable" | "service_unavailable" | "request_in_progress" | "idempotency_key_reused" | "internal_error";
                 message: string;
                 field?: string;
             } & {
@@ -760,6 +913,45 @@ export interface components {
             id: string;
             email: string;
             credits: components["schemas"]["CreditBalance"];
+            email_verified: boolean;
+            pending_email: string | null;
+            notify_pictures_ready: boolean;
+            has_password: boolean;
+        };
+        MailedTokenRequest: {
+            token: string;
+        };
+        ForgotPasswordRequest: {
+            /** Format: email */
+            email: string;
+        };
+        PasswordResetRequest: {
+            token: string;
+            new_password: string;
+        };
+        EmailChangeRequest: {
+            /** Format: email */
+            new_email: string;
+            password: string;
+        };
+        PreferencesRequest: {
+            notify_pictures_ready: boolean;
+        };
+        MailAccepted: {
+            /** @constant */
+            status: "accepted";
+            message: string;
+        };
+        AccountDeletionRequest: {
+            password?: string;
+            /** @constant */
+            confirm: "delete my account";
+        };
+        AccountDeleted: {
+            /** @constant */
+            deleted: true;
+            forfeited_credits: number;
+            jobs_deleted: number;
         };
         UploadAnswer: {
             /** Format: uuid */
@@ -1468,6 +1660,732 @@ export interface operations {
             };
         };
     };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailedTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description the seller, verified */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description invalid_token: unknown, used or expired link */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many attempts */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a mail is on its way (or the address is already verified) */
+            202: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many mails asked for this address or from this client */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description accepted */
+            202: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            /** @description invalid input */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many mails asked for this address or from this client */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description a new session */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description invalid_token: unknown, used or expired link; or the password is not acceptable */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many attempts */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description a mail is on its way to the new address */
+            202: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            /** @description invalid input */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description wrong password */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description email_taken */
+            409: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many mails */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirmEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailedTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description the seller with the new address */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description invalid_token */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description email_taken: the address was taken meanwhile */
+            409: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many attempts */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesRequest"];
+            };
+        };
+        responses: {
+            /** @description the seller */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description invalid input */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a ZIP: account.json, jobs.json, ledger.json, pictures/<job>/... */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many exports */
+            429: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    /** @description the quota left (IETF RateLimit header) */
+                    RateLimit?: string;
+                    /** @description the quota */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountDeletionRequest"];
+            };
+        };
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDeleted"];
+                };
+            };
+            /** @description the confirmation is missing */
+            400: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description wrong password */
+            401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description jobs still running: cancel them first */
+            409: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: a fault of ours; nothing was charged for it */
+            500: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description service_unavailable: a service we depend on is down; try again after Retry-After */
+            503: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    /** @description seconds before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listKeys: {
         parameters: {
             query?: never;
@@ -1562,6 +2480,17 @@ export interface operations {
             };
             /** @description no valid credentials */
             401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description email_not_verified */
+            403: {
                 headers: {
                     /** @description this request, as it appears in every log line of the services it touched */
                     "X-Request-Id"?: string;
@@ -1761,6 +2690,17 @@ export interface operations {
             };
             /** @description no valid credentials */
             401: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description email_not_verified */
+            403: {
                 headers: {
                     /** @description this request, as it appears in every log line of the services it touched */
                     "X-Request-Id"?: string;
@@ -2713,6 +3653,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description email_not_verified: follow the link of the verification mail first */
+            403: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description upload_too_large: the picture is larger than allowed (the connection is closed) */
             413: {
                 headers: {
@@ -2943,6 +3894,17 @@ export interface operations {
             };
             /** @description insufficient_credits or account_in_debt */
             402: {
+                headers: {
+                    /** @description this request, as it appears in every log line of the services it touched */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description email_not_verified: follow the link of the verification mail first */
+            403: {
                 headers: {
                     /** @description this request, as it appears in every log line of the services it touched */
                     "X-Request-Id"?: string;

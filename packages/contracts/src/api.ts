@@ -67,7 +67,50 @@ export const passwordChangeRequest = z
 
 export type Session = z.infer<typeof session>;
 
-export const me = z.strictObject({ id: z.uuid(), email: z.string(), credits: creditBalance }).meta({ id: 'Me' });
+export const me = z
+  .strictObject({
+    id: z.uuid(),
+    email: z.string(),
+    credits: creditBalance,
+    /** Whether the address is proven (the link in the verification mail followed). */
+    email_verified: z.boolean(),
+    /** A new address asked for and not yet confirmed from its own mailbox. */
+    pending_email: z.string().nullable(),
+    /** Mail me when a job's pictures are ready (off unless the seller turns it on). */
+    notify_pictures_ready: z.boolean(),
+    /** False for a moved seller who has only signed in with an old access code so far. */
+    has_password: z.boolean(),
+  })
+  .meta({ id: 'Me' });
+
+/** The token of a link we mailed (verification, email change, password reset): single use, expiring, stored hashed. */
+const mailedToken = z.string().regex(/^[A-Za-z0-9_-]{20,200}$/, 'is not a token from one of our mails');
+export const mailedTokenRequest = z.strictObject({ token: mailedToken }).meta({ id: 'MailedTokenRequest' });
+export const forgotPasswordRequest = z.strictObject({ email: z.email().max(254) }).meta({ id: 'ForgotPasswordRequest' });
+export const passwordResetRequest = z
+  .strictObject({ token: mailedToken, new_password: z.string().min(8, 'must be at least 8 characters').max(200) })
+  .meta({ id: 'PasswordResetRequest' });
+export const emailChangeRequest = z
+  .strictObject({ new_email: z.email().max(254), password: z.string().max(200) })
+  .meta({ id: 'EmailChangeRequest' });
+export const preferencesRequest = z.strictObject({ notify_pictures_ready: z.boolean() }).meta({ id: 'PreferencesRequest' });
+/** Said whether or not a mail went (a reset for an unknown address answers the same). */
+export const mailAccepted = z.strictObject({ status: z.literal('accepted'), message: z.string() }).meta({ id: 'MailAccepted' });
+export const accountDeletionRequest = z
+  .strictObject({
+    /** The seller's password, when the account has one. */
+    password: z.string().max(200).optional(),
+    confirm: z.literal('delete my account', { error: 'must be the words "delete my account"' }),
+  })
+  .meta({ id: 'AccountDeletionRequest' });
+export const accountDeleted = z
+  .strictObject({
+    deleted: z.literal(true),
+    /** Credits left on the account, given up with it (the web page shows them before asking to confirm). */
+    forfeited_credits: z.int(),
+    jobs_deleted: z.int(),
+  })
+  .meta({ id: 'AccountDeleted' });
 export type Me = z.infer<typeof me>;
 
 export const acceptedPicture = z.strictObject({

@@ -20,6 +20,12 @@ export const ErrorCode = {
   /** The one-call route's picture failed (moderation, no product found...): `reason` says why; nothing was charged. */
   PictureFailed: 'picture_failed',
   EmailTaken: 'email_taken',
+  /** A mailed link that is unknown, used already, or expired. */
+  InvalidToken: 'invalid_token',
+  /** Spending waits until the address is proven (the link in the verification mail). */
+  EmailNotVerified: 'email_not_verified',
+  /** Jobs still being processed: cancel them (or wait) before deleting the account. */
+  JobsRunning: 'jobs_running',
   InsufficientCredits: 'insufficient_credits',
   AccountInDebt: 'account_in_debt',
   AlreadyProcessing: 'already_processing',

@@ -13,6 +13,8 @@ export const QueueName = {
   Edits: 'edits',
   WebhookEvents: 'webhook-events',
   WebhookDeliveries: 'webhook-deliveries',
+  Mail: 'mail',
+  MailOutbox: 'mail-outbox',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -27,6 +29,10 @@ export const JobName = {
   WebhookDispatch: 'WebhookDispatch',
   /** One event sent to one endpoint, signed; retried for days on timeouts, 5xx and connection errors. */
   WebhookDeliver: 'WebhookDeliver',
+  /** One mail of the outbox (mail_outbox) sent over SMTP; retried with backoff. */
+  MailSend: 'MailSend',
+  /** Scheduled: queues the outbox's mails no one queued (written by billing, or whose enqueue failed). */
+  MailOutboxSweep: 'MailOutboxSweep',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -35,10 +41,14 @@ export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The id of the request that queued the work (X-Request-Id): the processor's log lines name it. */
 const requestId = z.string().regex(REQUEST_ID_PATTERN).optional();
 
-export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.uuid(), requestId });
+/** A W3C trace context (`traceparent`): the processor's spans of the job continue the trace of the request that queued it. */
+export const TRACEPARENT_PATTERN = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const traceparent = z.string().regex(TRACEPARENT_PATTERN).optional();
+
+export const imageProcessPayload = z.strictObject({ jobId: z.uuid(), imageId: z.uuid(), requestId, traceparent });
 export type ImageProcessPayload = z.infer<typeof imageProcessPayload>;
 
-export const jobFinalizePayload = z.strictObject({ jobId: z.uuid(), requestId });
+export const jobFinalizePayload = z.strictObject({ jobId: z.uuid(), requestId, traceparent });
 export type JobFinalizePayload = z.infer<typeof jobFinalizePayload>;
 
 /** A scheduler's job: it carries nothing, every processor upserts the same one. */
@@ -80,6 +90,11 @@ export type WebhookDispatchPayload = z.infer<typeof webhookDispatchPayload>;
 export const webhookDeliverPayload = z.strictObject({ deliveryId: z.uuid(), requestId });
 export type WebhookDeliverPayload = z.infer<typeof webhookDeliverPayload>;
 
+/** A mail's words (and any link it carries) stay in Postgres, in the outbox row: Redis sees its id. */
+export const mailSendPayload = z.strictObject({ mailId: z.uuid(), requestId });
+export type MailSendPayload = z.infer<typeof mailSendPayload>;
+export const mailOutboxSweepPayload = z.strictObject({});
+
 /** What each job answers: BullMQ keeps it as the job's return value (the gateway waits on an edit's). */
 export interface JobResults {
   [JobName.ImageProcess]: { status: string };
@@ -88,6 +103,8 @@ export interface JobResults {
   [JobName.EditRender]: { resultKey: string; width: number; height: number; format: string };
   [JobName.WebhookDispatch]: { deliveries: number };
   [JobName.WebhookDeliver]: { status: number | null };
+  [JobName.MailSend]: { sent: boolean };
+  [JobName.MailOutboxSweep]: { queued: number };
 }
 
 /**
@@ -170,6 +187,20 @@ export const jobCatalog = {
     // other than 408 and 429 end it.
     options: { attempts: 16, backoff: { type: 'exponential' as const, delay: 8000, jitter: 0.3 }, removeOnComplete, removeOnFail },
   },
+  [JobName.MailSend]: {
+    queue: QueueName.Mail,
+    schema: mailSendPayload,
+    worker: { concurrency: 4, maxStalledCount: 5 },
+    // 10 tries from 5 s, doubling: about 1.4 hours of an SMTP server refusing before the mail is given up.
+    options: { attempts: 10, backoff: { type: 'exponential' as const, delay: 5000, jitter: 0.3 }, removeOnComplete, removeOnFail },
+  },
+  [JobName.MailOutboxSweep]: {
+    queue: QueueName.MailOutbox,
+    schema: mailOutboxSweepPayload,
+    worker: { concurrency: 1, maxStalledCount: 1 },
+    schedulerId: 'mail-outbox',
+    options: { removeOnComplete: 50, removeOnFail: 50 },
+  },
   [JobName.RetentionSweep]: {
     queue: QueueName.Maintenance,
     schema: retentionSweepPayload,
@@ -190,4 +221,6 @@ export const bullJobId = {
   /** An event emitted twice (a retried handler) is enqueued once. */
   webhookEvent: (eventId: string) => `event-${eventId}`,
   webhookDelivery: (deliveryId: string, sending: string) => `deliver-${deliveryId}-${sending}`,
+  /** The outbox row's id: the gateway's enqueue and the sweep's are one job. */
+  mail: (mailId: string) => `mail-${mailId}`,
 };

@@ -19,7 +19,11 @@ export function maxAffordableImages(available: number, creditsPerImage: number):
 }
 
 export const ledgerReference = {
-  signup: (email: string) => `signup:${email.trim().toLowerCase()}`,
+  /**
+   * One trial per address, ever: keyed by the address's fingerprint (hex SHA-256 of the trimmed,
+   * lower-case address; SQL's `email_fingerprint`), so no ledger row names an email.
+   */
+  signup: (emailSha256Hex: string) => `signup:sha256:${emailSha256Hex}`,
   /** One hold per processing attempt of a job: a job re-processed after a failed enqueue gets a new one. */
   jobHold: (jobId: string, attemptNonce: string) => `job:${jobId}:${attemptNonce}`,
   /** Capture and release share it: an image is settled exactly once, charged or released, never both. */

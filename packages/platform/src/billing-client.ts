@@ -1,5 +1,6 @@
 import { isErrorBody, type CreditBalance, type HistoryPage, type Pack } from '@masterpost/contracts';
 import { currentRequestId } from './request-context';
+import { traceHeaders } from './tracing';
 
 /**
  * The billing service's internal API, as its callers see it. The gateway and the processor
@@ -60,6 +61,8 @@ export class BillingClient {
         headers: {
           authorization: `Bearer ${this.serviceToken}`,
           ...(currentRequestId() ? { 'x-request-id': currentRequestId() } : {}),
+          // `traceparent`: billing's span of this call joins the caller's trace.
+          ...traceHeaders(),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),

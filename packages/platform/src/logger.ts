@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { currentRequestId } from './request-context';
+import { traceIds } from './tracing';
 
 export type { Logger };
 
@@ -15,9 +16,10 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     // A bad LOG_LEVEL is reported by the service's config check; the logger must still work to say so.
     level: LEVELS.has(level) ? level : 'info',
     // Every line written while a request (or a job it queued) is handled names the request.
+    // With tracing on, the line also names its trace and span (a log search finds the trace).
     mixin: () => {
       const requestId = currentRequestId();
-      return requestId ? { requestId } : {};
+      return { ...(requestId ? { requestId } : {}), ...traceIds() };
     },
     redact: {
       paths: [

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { stopTracing } from './tracing';
 
 /**
  * Every service shuts down the same way on SIGTERM/SIGINT: run its close steps in order (stop
@@ -24,6 +25,8 @@ export function handleShutdown(logger: Logger, steps: Array<() => Promise<unknow
           logger.warn({ err: error }, 'a shutdown step failed');
         }
       }
+      // The spans of the last moments, still batched, go out before the process does.
+      await stopTracing();
       process.exit(0);
     })();
   };

@@ -186,6 +186,22 @@ export interface StorageSettings {
   STORAGE_DIR: string;
 }
 
+/**
+ * What is wrong with the storage settings of a service that runs beside copies of itself on other
+ * machines (Kubernetes sets STORAGE_REQUIRE_SHARED=true): a local folder there is one node's disk,
+ * so a picture uploaded through one gateway would be missing for the processor on another node.
+ * Checked at start, with the service's other settings, so such a pod stops at once, named.
+ */
+export function sharedStorageProblems(settings: Pick<StorageSettings, 'SUPABASE_URL' | 'SUPABASE_SERVICE_ROLE_KEY'> & { STORAGE_REQUIRE_SHARED: boolean }): string[] {
+  if (!settings.STORAGE_REQUIRE_SHARED) return [];
+  const problems: string[] = [];
+  if (!settings.SUPABASE_URL) {
+    problems.push('STORAGE_REQUIRE_SHARED: more than one node runs, so files must go to the shared object store: set SUPABASE_URL (and SUPABASE_SERVICE_ROLE_KEY); the local folder (STORAGE_DIR) is refused');
+  }
+  if (!settings.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: is required with STORAGE_REQUIRE_SHARED: the object store is written with the service role');
+  return problems;
+}
+
 /** The Supabase bucket when SUPABASE_URL is set, the local folder otherwise. */
 export function createStorage(settings: StorageSettings): Storage {
   if (!settings.SUPABASE_URL) return new LocalStorage(settings.STORAGE_DIR);

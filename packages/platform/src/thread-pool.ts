@@ -12,6 +12,22 @@ import { parentPort, Worker } from 'node:worker_threads';
  * behind it while another thread is idle. An error thrown on the thread comes back as an Error
  * with the same name and message; a thread that dies fails its requests and is replaced.
  */
+/**
+ * `true` in the production build (scripts/build-services.ts defines it), absent under tsx and
+ * jest. Built, a thread module `<package>/src/.../<name>.ts` is its own bundle
+ * `<package>/dist/<name>.js`, run as it is: the image has neither the sources nor tsx.
+ */
+declare const __MASTERPOST_BUNDLED__: boolean | undefined;
+const bundled = typeof __MASTERPOST_BUNDLED__ !== 'undefined' && __MASTERPOST_BUNDLED__;
+
+/** Where the build writes a thread module, and where a built pool runs it from. */
+export function builtThreadEntry(entry: string): string {
+  const parts = entry.split(path.sep);
+  const src = parts.lastIndexOf('src');
+  if (src < 0) throw new Error(`a thread module must live under a src folder: ${entry}`);
+  return path.join(parts.slice(0, src).join(path.sep) || path.sep, 'dist', `${path.basename(entry, path.extname(entry))}.js`);
+}
+
 interface Envelope<Result> {
   id: number;
   result?: Result;
@@ -46,8 +62,10 @@ export class ThreadPool<Request, Result> {
 
   private spawn(): PoolThread<Request, Result> {
     // Worker threads do not inherit the process's tsx loader (nor jest's): the boot file
-    // registers it before loading the module.
-    const worker = new Worker(path.join(__dirname, 'thread-boot.js'), { workerData: { entry: this.entry } });
+    // registers it before loading the module. A built service runs the built module directly.
+    const worker = bundled
+      ? new Worker(builtThreadEntry(this.entry))
+      : new Worker(path.join(__dirname, 'thread-boot.js'), { workerData: { entry: this.entry } });
     const thread: PoolThread<Request, Result> = { worker, running: new Map() };
     worker.on('message', (message: Envelope<Result>) => {
       const waiting = thread.running.get(message.id);

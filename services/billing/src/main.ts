@@ -1,7 +1,8 @@
 import { Gauge, Registry } from 'prom-client';
-import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit, probe } from '@masterpost/platform';
+import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit, probe, startTracing } from '@masterpost/platform';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
+import { ledgerGauges } from './ledger/ledger-metrics';
 import { LedgerStore } from './ledger/ledger.repository';
 import { Reconciliation } from './ledger/reconciliation';
 import { PgFunctions, SupabaseFunctions } from './ledger/sql-functions';
@@ -9,6 +10,7 @@ import { parsePacks } from './packs';
 import { createStripeClient } from './stripe/checkout.service';
 
 async function main(): Promise<void> {
+  startTracing('billing');
   const logger = createLogger('billing');
   const config = loadConfigOrExit(loadBillingConfig, (message) => logger.fatal(message));
   const pool = createPool(config.DATABASE_URL, {}, logger);
@@ -18,6 +20,8 @@ async function main(): Promise<void> {
   if (supabase) logger.info({ url: config.SUPABASE_URL }, 'ledger functions are called through Supabase');
   const registry = new Registry();
   const mismatchesGauge = new Gauge({ name: 'ledger_mismatches', help: 'Differences the last ledger reconciliation found (0 when the books match)', registers: [registry] });
+  const reconciledAt = new Gauge({ name: 'ledger_reconciliation_last_run_timestamp_seconds', help: 'When this instance last finished a reconciliation (0: not yet)', registers: [registry] });
+  const readLedger = ledgerGauges(registry, pool, { sweepIntervalMs: config.HOLD_SWEEP_INTERVAL_MS });
   const reconciliation = new Reconciliation(
     { pool, ledger, logger },
     { windowDays: config.RECONCILE_WINDOW_DAYS, orphanGraceSeconds: config.RECONCILE_ORPHAN_GRACE_SECONDS },
@@ -31,7 +35,14 @@ async function main(): Promise<void> {
     webhookSecret: config.STRIPE_WEBHOOK_SECRET,
     publicUrl: config.PUBLIC_URL,
     logger,
-    metrics: { contentType: registry.contentType, text: () => registry.metrics() },
+    metrics: {
+      contentType: registry.contentType,
+      // While PostgreSQL is away the ledger's gauges keep their last values rather than failing the scrape.
+      text: async () => {
+        await readLedger().catch((error: unknown) => logger.warn({ err: error }, 'ledger metrics not read'));
+        return registry.metrics();
+      },
+    },
     ready: async () => ({ postgres: await probe(() => pool.query('select 1')) }),
   });
 
@@ -54,6 +65,7 @@ async function main(): Promise<void> {
         if (!rows[0]?.locked) return;
         try {
           mismatchesGauge.set((await reconciliation.run()).mismatches.length);
+          reconciledAt.set(Date.now() / 1000);
         } finally {
           await client.query('select pg_advisory_unlock(727275)');
         }

@@ -17,6 +17,7 @@ import { gatewayServices } from './composition';
 import { createRateLimits } from './middleware/rate-limits';
 import { requireUser } from './middleware/auth.middleware';
 import { adminRoutes } from './routes/admin.routes';
+import { accountRoutes } from './routes/account.routes';
 import { authRoutes } from './routes/auth.routes';
 import { catalogRoutes } from './routes/catalog.routes';
 import { docsRoutes } from './routes/docs.routes';
@@ -24,6 +25,7 @@ import { contractCheck } from './middleware/contract-check';
 import { oneCallRoutes } from './routes/one-call.routes';
 import { keysRoutes } from './routes/keys.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
+import { webAppRoutes } from './public/web-app';
 import { creditsRoutes } from './routes/credits.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { uploadsRoutes } from './routes/uploads.routes';
@@ -71,7 +73,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   // The AI provider's pause is shown, but the gateway still takes uploads meanwhile: they wait in the queue.
   app.use(opsMiddleware({ checks: deps.checks, advisory: ['ai_provider'], metrics: { contentType: registry.contentType, text: () => registry.metrics() } }));
   app.use(adminRoutes({ queues: [deps.queue.images, deps.queue.jobs], operators: deps.users, authenticateWithCookie: requireUser(deps.tokens, { allowCookie: true }) }));
-  app.use(express.static(path.join(__dirname, 'public'), { index: 'index.html', maxAge: 0 }));
+  app.use(webAppRoutes());
   // Before the JSON parser: Stripe's signature covers the raw body.
   app.use(stripeWebhookRoutes({ billingUrl: config.BILLING_URL }));
   app.use(express.json({ limit: '200kb' }));
@@ -81,16 +83,19 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
     uploadsPerMinute: config.RATE_LIMIT_UPLOADS_PER_MINUTE,
     processPerMinute: config.RATE_LIMIT_PROCESS_PER_MINUTE,
     editsPerMinute: config.RATE_LIMIT_EDITS_PER_MINUTE,
+    mailsPerClientPerHour: config.RATE_LIMIT_MAILS_PER_CLIENT_PER_HOUR,
+    mailsPerAddressPerHour: config.RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR,
   });
   const idempotency = (scope: string, runningSeconds: number, replay?: IdempotencyOptions['replay']) => idempotent(deps.redis, config.QUEUE_PREFIX, scope, { runningSeconds, replay });
   const tempDir = path.join(config.STORAGE_DIR, 'tmp');
-  app.use(['/auth/login', '/auth/register'], limits.auth);
-  app.use(authRoutes({ accounts: services.accounts, authenticate }));
-  app.use(creditsRoutes({ billing: deps.billing, authenticate }));
+  app.use(['/auth/login', '/auth/register', '/auth/password'], limits.auth);
+  app.use(authRoutes({ accounts: services.accounts, authenticate, authenticateSession: requireUser(deps.tokens) }));
+  app.use(accountRoutes({ lifecycle: services.lifecycle, deletion: services.accountDeletion, exports: services.accountExport, authenticate, limits }));
+  app.use(creditsRoutes({ billing: deps.billing, authenticate, emailOf: services.emailOf }));
   app.use(docsRoutes(document));
   // Keys are made and revoked by a signed-in seller only: a leaked key cannot mint the next one.
-  app.use(keysRoutes({ keys: services.keys, authenticate: requireUser(deps.tokens) }));
-  app.use(webhooksRoutes({ webhooks: services.webhooks, authenticate }));
+  app.use(keysRoutes({ keys: services.keys, authenticate: requireUser(deps.tokens), verifiedAddress: services.verifiedAddress }));
+  app.use(webhooksRoutes({ webhooks: services.webhooks, authenticate, verifiedAddress: services.verifiedAddress }));
   app.use(catalogRoutes({ creditsPerPicture: config.CREDITS_PER_IMAGE, maxFiles: config.UPLOAD_MAX_FILES, maxFileBytes: config.UPLOAD_MAX_FILE_BYTES }));
   app.use(
     uploadsRoutes({
@@ -100,6 +105,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
       limits: { maxFileBytes: config.UPLOAD_MAX_FILE_BYTES, maxFiles: config.UPLOAD_MAX_FILES },
       creditsPerImage: config.CREDITS_PER_IMAGE,
       qwenPerSecond: config.QWEN_MAX_PER_SECOND,
+      traces: deps.queue,
     }),
   );
   app.use(
@@ -114,7 +120,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   app.use(
     jobsRoutes({
       service: services.jobsService, pictures: services.pictures, downloads: services.downloads, hub: deps.hub, authenticate,
-      processRateLimit: limits.process, idempotent: idempotency('process', 60),
+      processRateLimit: limits.process, idempotent: idempotency('process', 60), traces: deps.queue,
     }),
   );
   app.use((_req, res) => {

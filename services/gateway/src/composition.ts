@@ -1,4 +1,4 @@
-import type { BillingClient, Pool, Storage } from '@masterpost/platform';
+import type { BillingClient, Logger, Pool, Storage } from '@masterpost/platform';
 import { ApiKeysRepository } from './adapters/api-keys.repository';
 import type { EditQueue } from './adapters/edit-queue';
 import { GalleryRepository } from './adapters/gallery.repository';
@@ -7,7 +7,15 @@ import type { ProgressHub } from './adapters/progress-hub';
 import type { QueueAdapter } from './adapters/queue.adapter';
 import type { UsersRepository } from './adapters/users.repository';
 import type { GatewayConfig } from './config';
+import { AccountDataRepository } from './adapters/account-data.repository';
+import { AccountStateRepository } from './adapters/account-state.repository';
+import { AccountTokensRepository } from './adapters/account-tokens.repository';
+import { AccountDeletionService } from './services/account-deletion.service';
+import { AccountExportService } from './services/account-export.service';
+import { AccountLifecycleService } from './services/account-lifecycle.service';
+import { AccountMailService } from './services/account-mail.service';
 import { AccountsService } from './services/accounts.service';
+import { requireVerifiedAddress } from './middleware/verified-address';
 import { ApiKeysService } from './services/api-keys.service';
 import type { TokenService } from './services/auth.service';
 import { DownloadService } from './services/download.service';
@@ -33,16 +41,22 @@ export interface ServiceDeps {
   billing: BillingClient;
   storage: Storage;
   tokens: TokenService;
+  logger: Logger;
 }
 
 /** The gateway's services, each made once from the adapters: the routes only call them. */
 export function gatewayServices(deps: ServiceDeps) {
   const { config, jobs, storage, billing } = deps;
+  const accountState = new AccountStateRepository(deps.pool);
   const jobsService = new JobsService({
     jobs,
     queue: deps.queue,
     storage,
-    credits: new JobCreditsService({ billing, holdTtlSeconds: config.HOLD_TTL_SECONDS }),
+    credits: new JobCreditsService({
+      billing,
+      holdTtlSeconds: config.HOLD_TTL_SECONDS,
+      ...(config.emailVerificationRequired ? { verifiedAddress: (userId: string) => accountState.isVerified(userId) } : {}),
+    }),
     qwenPerSecond: config.QWEN_MAX_PER_SECOND,
   });
   const intake = new IntakeService({
@@ -58,11 +72,18 @@ export function gatewayServices(deps: ServiceDeps) {
       maxEntryBytes: config.IMAGE_MAX_BYTES,
     },
   });
+  const { accounts, lifecycle } = accountServices(deps);
+  const accountData = new AccountDataRepository(deps.pool);
   return {
     jobsService,
     intake,
     keys: new ApiKeysService(new ApiKeysRepository(deps.pool)),
-    accounts: new AccountsService({ users: deps.users, tokens: deps.tokens, billing, signupCredits: config.SIGNUP_CREDITS }),
+    accounts,
+    lifecycle,
+    emailOf: (userId: string) => accountState.emailOf(userId),
+    verifiedAddress: requireVerifiedAddress(config.emailVerificationRequired ? (userId: string) => accountState.isVerified(userId) : null),
+    accountDeletion: new AccountDeletionService({ users: deps.users, data: accountData, storage, billing, logger: deps.logger }),
+    accountExport: new AccountExportService({ data: accountData, storage }),
     oneCall: new OneCallService({ intake, jobsService, jobs, hub: deps.hub }),
     gallery: new GalleryService({ gallery: new GalleryRepository(deps.pool), jobs, storage }),
     editor: new EditorService({ jobs, edits: deps.edits, storage }),
@@ -72,3 +93,27 @@ export function gatewayServices(deps: ServiceDeps) {
   };
 }
 export type GatewayServices = ReturnType<typeof gatewayServices>;
+
+/**
+ * Sign-up and sign-in (AccountsService) and what follows (AccountLifecycleService): each needs the
+ * other (a new account is welcomed; a reset password answers a session), so they meet here.
+ */
+function accountServices(deps: ServiceDeps) {
+  const { config, billing, pool } = deps;
+  const state = new AccountStateRepository(pool);
+  const tokens = new AccountTokensRepository(pool);
+  const mails = new AccountMailService({
+    tokens, queue: deps.queue, logger: deps.logger,
+    links: { publicUrl: config.PUBLIC_URL, verifySeconds: config.VERIFY_LINK_SECONDS, resetSeconds: config.RESET_LINK_SECONDS, emailChangeSeconds: config.EMAIL_CHANGE_LINK_SECONDS },
+  });
+  // Made just below: the lifecycle asks it for sessions only once requests arrive.
+  const sessions = { sessionFor: (userId: string) => accounts.sessionFor(userId) };
+  const lifecycle = new AccountLifecycleService({
+    users: deps.users, state, tokens, mails, billing, logger: deps.logger,
+    sessions,
+    signupCredits: config.SIGNUP_CREDITS,
+    verificationRequired: config.emailVerificationRequired,
+  });
+  const accounts: AccountsService = new AccountsService({ users: deps.users, tokens: deps.tokens, billing, lifecycle });
+  return { accounts, lifecycle };
+}

@@ -1,8 +1,8 @@
 import { jobCatalog, JobName } from '@masterpost/contracts';
-import { defaults, env, parseConfig } from '@masterpost/platform';
+import { ConfigError, defaults, env, parseConfig, sharedStorageProblems } from '@masterpost/platform';
 
 export function loadGatewayConfig(source: Record<string, string | undefined> = process.env) {
-  return parseConfig(
+  const config = parseConfig(
     'gateway',
     {
       LOG_LEVEL: env.logLevel(),
@@ -15,6 +15,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       SUPABASE_URL: env.optionalString(),
       SUPABASE_SERVICE_ROLE_KEY: env.optionalString(),
       SUPABASE_BUCKET: env.string('masterpost'),
+      // Several nodes (Kubernetes): the local folder is refused, files must go to the Supabase bucket.
+      STORAGE_REQUIRE_SHARED: env.bool(false),
       JWT_SECRET: env.secret(32),
       JWT_TTL_SECONDS: env.int(24 * 3600, 60, 30 * 24 * 3600),
       BILLING_URL: env.url(`http://127.0.0.1:${defaults.billingPort}`),
@@ -52,8 +54,26 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       RATE_LIMIT_UPLOADS_PER_MINUTE: env.int(30, 1),
       RATE_LIMIT_PROCESS_PER_MINUTE: env.int(60, 1),
       RATE_LIMIT_EDITS_PER_MINUTE: env.int(60, 1),
+      RATE_LIMIT_MAILS_PER_CLIENT_PER_HOUR: env.int(20, 1),
+      RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR: env.int(5, 1),
+      /** The web app's public address: the links in mails lead there. */
+      PUBLIC_URL: env.url(`http://localhost:${defaults.gatewayPort}`),
+      /** Set where the processors send mail; it turns email verification on unless EMAIL_VERIFICATION says otherwise. */
+      SMTP_URL: env.optionalString(),
+      /** `required`: signup credits and spending wait for the verification link. Default: required when SMTP_URL is set. */
+      EMAIL_VERIFICATION: env.optionalString(),
+      VERIFY_LINK_SECONDS: env.int(48 * 3600, 60),
+      RESET_LINK_SECONDS: env.int(3600, 60),
+      EMAIL_CHANGE_LINK_SECONDS: env.int(24 * 3600, 60),
     },
     source,
   );
+  const storageProblems = sharedStorageProblems(config);
+  if (storageProblems.length > 0) throw new ConfigError('gateway', storageProblems);
+  // Without a mail server nobody could follow a verification link, so nothing would be spendable.
+  const verification = config.EMAIL_VERIFICATION ?? (config.SMTP_URL ? 'required' : 'off');
+  if (verification !== 'required' && verification !== 'off') throw new ConfigError('gateway', [`EMAIL_VERIFICATION: must be required or off, not ${JSON.stringify(verification)}`]);
+  const emailVerificationRequired = verification === 'required';
+  return { ...config, emailVerificationRequired };
 }
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -1,5 +1,5 @@
 import { fleetKeys } from '@masterpost/contracts';
-import { BillingClient, probe, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage } from '@masterpost/platform';
+import { BillingClient, probe, loadConfigOrExit, createLogger, createPool, createRedis, handleShutdown, createStorage, storageProbe, startTracing } from '@masterpost/platform';
 import { buildGatewayApp } from './app';
 import { loadGatewayConfig } from './config';
 import { JobsRepository } from './adapters/jobs.repository';
@@ -10,6 +10,7 @@ import { UsersRepository } from './adapters/users.repository';
 import { TokenService } from './services/auth.service';
 
 async function main(): Promise<void> {
+  startTracing('gateway');
   const logger = createLogger('gateway');
   const config = loadConfigOrExit(loadGatewayConfig, (message) => logger.fatal(message));
   if (process.env.ADMIN_EMAILS) logger.warn('ADMIN_EMAILS no longer makes anyone an operator: grant accounts with `npm run operator -- grant EMAIL`');
@@ -32,25 +33,39 @@ async function main(): Promise<void> {
   await hub.start();
   const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);
 
+  const users = new UsersRepository(pool);
+  const storage = createStorage(config);
+  const storageReady = storageProbe(storage, 'gateway');
   const app = buildGatewayApp({
     config,
     redis: producer,
     edits,
     pool,
-    users: new UsersRepository(pool),
+    users,
     jobs: new JobsRepository(pool),
     queue,
     hub,
     billing,
-    storage: createStorage(config),
-    tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS),
+    storage,
+    tokens: new TokenService(config.JWT_SECRET, config.JWT_TTL_SECONDS, users),
     logger,
+    // Probed at once, each within its bound: the kubelet gives /ready 4 s, and a frozen billing
+    // would otherwise hold the answer for the billing client's whole 10 s timeout.
     checks: async () => {
-      const paused = await producer.get(fleetKeys(config.QUEUE_PREFIX).paused).catch(() => null);
+      const [paused, redis, postgres, billingUp, storageState] = await Promise.all([
+        producer.get(fleetKeys(config.QUEUE_PREFIX).paused).catch(() => null),
+        probe(() => producer.ping()),
+        probe(() => pool.query('select 1')),
+        probe(async () => {
+          if (!(await billing.ping())) throw new Error('no answer to /health');
+        }),
+        storageReady(),
+      ]);
       return {
-        redis: await probe(() => producer.ping()),
-        postgres: await probe(() => pool.query('select 1')),
-        billing: (await billing.ping()) ? 'ok' : 'down',
+        redis,
+        postgres,
+        billing: billingUp,
+        storage: storageState,
         ai_provider: paused ? `paused: ${(JSON.parse(paused) as { reason: string }).reason}` : 'ok',
       };
     },

@@ -19,7 +19,48 @@ export function createProcessorMetrics() {
     // Fleet-wide, read from Redis and Postgres when scraped: what an alert should fire on.
     fleetPaused: new Gauge({ name: 'qwen_fleet_paused', help: '1 while calls to DashScope are paused (bad key, unpaid account, spend cap)', registers: [registry] }),
     spendToday: new Gauge({ name: 'qwen_spend_today_micro_usd', help: 'Fleet-wide DashScope spend since 00:00 UTC, micro-USD', registers: [registry] }),
+    // Paid calls made again because the first output drifted `major`ly (our cost, never the seller's), and verdicts.
+    driftRetries: new Counter({ name: 'qwen_drift_retries_total', help: 'DashScope calls made again because the output drifted from the photo', registers: [registry] }),
+    driftVerdicts: new Counter({ name: 'product_drift_total', help: 'Pictures by product drift verdict and whose pixels were delivered', labelNames: ['verdict', 'product_pixels'], registers: [registry] }),
+    // The fleet's adaptive rate (read from Redis when scraped) and what holds this processor back.
+    qwenRate: new Gauge({ name: 'qwen_rate_per_second', help: 'The fleet\'s current rate of calls to DashScope: adapted under the configured one after 429s', registers: [registry] }),
+    qwenRateConfigured: new Gauge({ name: 'qwen_rate_configured_per_second', help: 'This processor\'s QWEN_MAX_PER_SECOND: the ceiling of the adaptive rate', registers: [registry] }),
+    qwenRateKnownLimit: new Gauge({ name: 'qwen_rate_known_limit_per_second', help: 'The rate last refused with a 429 that the fleet has not passed since (0: none known)', registers: [registry] }),
+    qwenRateCuts: new Gauge({ name: 'qwen_rate_cuts', help: 'Times the fleet\'s rate was cut after a 429, fleet-wide, since the rate state began', registers: [registry] }),
+    qwenInFlight: new Gauge({ name: 'qwen_in_flight', help: 'Calls to DashScope open now, fleet-wide', registers: [registry] }),
+    qwenInFlightCap: new Gauge({ name: 'qwen_in_flight_cap', help: 'QWEN_MAX_IN_FLIGHT: calls open at once across the fleet', registers: [registry] }),
+    imageSlots: new Gauge({ name: 'worker_image_slots', help: 'Pictures this processor works on at once (its image worker\'s concurrency)', registers: [registry] }),
+    imageSlotsBusy: new Gauge({ name: 'worker_image_slots_busy', help: 'Image worker slots busy now', registers: [registry] }),
+    processorsLive: new Gauge({ name: 'processors_live', help: 'Processors running, by their heartbeats in Redis', registers: [registry] }),
+    bindingLimit: new Gauge({
+      name: 'qwen_binding_limit',
+      help: '1 for the limit that held this processor\'s pictures back most of the last 10 s: rate, in_flight, worker_slots, cpu (none: not enough work)',
+      labelNames: ['limit'],
+      registers: [registry],
+    }),
+    bindingLimitSeconds: new Counter({ name: 'qwen_binding_limit_seconds_total', help: 'Seconds each limit held this processor\'s pictures back', labelNames: ['limit'], registers: [registry] }),
     images: new Counter({ name: 'images_processed_total', help: 'Images finished, by status', labelNames: ['status'], registers: [registry] }),
+    // What the alerts in deploy/prometheus act on, read when scraped like the two above.
+    fleetPausedCause: new Gauge({
+      name: 'qwen_fleet_paused_cause',
+      help: '1 for the cause of the current pause: key (key, model or result host refused), account (unpaid bill, quota), spend_cap',
+      labelNames: ['cause', 'code'],
+      registers: [registry],
+    }),
+    spendCap: new Gauge({ name: 'qwen_daily_spend_cap_micro_usd', help: 'This processor\'s QWEN_DAILY_SPEND_CAP_MICRO_USD (0: no cap), micro-USD', registers: [registry] }),
+    picturesWaiting: new Gauge({ name: 'pictures_waiting', help: 'Pictures of queued jobs not finished yet (waiting, retrying, paused or in work), fleet-wide', registers: [registry] }),
+    oldestWaiting: new Gauge({
+      name: 'pictures_oldest_waiting_seconds',
+      help: 'Seconds since the job of the oldest unfinished picture was queued (0: none), fleet-wide',
+      registers: [registry],
+    }),
+    webhookEndpointsEnabled: new Gauge({ name: 'webhook_endpoints_enabled', help: 'Webhook endpoints turned on, fleet-wide', registers: [registry] }),
+    webhookEndpointsFailing: new Gauge({
+      name: 'webhook_endpoints_failing',
+      help: 'Webhook endpoints turned on whose deliveries have been failing for longer than the label says, fleet-wide',
+      labelNames: ['for'],
+      registers: [registry],
+    }),
   };
 }
 export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;

@@ -1,5 +1,5 @@
 import { serveOnThread } from '@masterpost/platform';
-import { whitenBackground, type ModelOptions } from './model';
+import { whitenBackground, type ModelOptions, type Placement } from './model';
 
 /** The stand-in's model on a worker thread, so its HTTP side (and its clock) never waits on pixels. */
 export interface ModelRequest {
@@ -10,6 +10,7 @@ export interface ModelResult {
   png: Uint8Array;
   width: number;
   height: number;
+  placement: Placement;
 }
 
 serveOnThread<ModelRequest, ModelResult>((request) => whitenBackground(Buffer.from(request.input), request.options));

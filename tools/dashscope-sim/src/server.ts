@@ -6,6 +6,7 @@ import { DashScopeError, GENERATION_PATH, limits, mimeMatchesFormat, models, typ
 import path from 'node:path';
 import { ThreadPool } from '@masterpost/platform';
 import type { ModelRequest, ModelResult } from './model-thread';
+import type { DriftMode } from './model';
 
 /**
  * A local DashScope: the synchronous qwen-image-edit endpoint, to the letter of
@@ -31,6 +32,13 @@ export interface SimOptions {
   jitterMs: number;
   /** Accepted requests per sliding second; above it the answer is 429. 0 means unlimited. */
   ratePerSecond: number;
+  /**
+   * The sliding window the rate is counted over: at most ratePerSecond × rateWindowMs / 1000
+   * requests in any window of this length (1000: a sliding second). A longer one gives a
+   * fractional rate a meaning (1.2 a second: 6 in any 5 s). Change both mid-run with `configure`
+   * (or POST /_sim/config) for an account whose real limit changes.
+   */
+  rateWindowMs?: number;
   /** The next N requests answer 429 whatever the rate (a provider busy for a moment). */
   throttleNext: number;
   /** Share (0..1) of accepted calls that answer 500 InternalError. */
@@ -38,6 +46,10 @@ export interface SimOptions {
   /** The next N accepted calls answer 500 (a burst), before errorRate applies. */
   failNext: number;
   fault: FaultMode;
+  /** How every successful output strays from the photo (model.ts `driftModes`), after `driftNext` is used up. */
+  drift: DriftMode;
+  /** The next successful calls' drift, one each in order (a model that drifts once, then not). */
+  driftNext: DriftMode[];
   outputSize?: { width: number; height: number };
   noise: number;
   tolerance: number;
@@ -58,6 +70,9 @@ export interface SimStats {
   maxInFlight: number;
   /** Most requests accepted within any sliding second, as the provider would count them. */
   maxPerSecond: number;
+  /** When each request was accepted, and when each was answered 429 for the rate (ms since the epoch). */
+  acceptedAt: number[];
+  throttledAt: number[];
   resultDownloads: number;
   /** Successful (billed) calls per first-image content hash, to prove nothing was paid twice. */
   billedByImage: Record<string, number>;
@@ -77,6 +92,8 @@ export const defaultSimOptions: SimOptions = {
   errorRate: 0,
   failNext: 0,
   fault: 'none',
+  drift: 'none',
+  driftNext: [],
   noise: 3,
   tolerance: 40,
   resultTtlSeconds: 24 * 3600,
@@ -101,7 +118,10 @@ export interface SimServer {
 }
 
 function emptyStats(): SimStats {
-  return { requests: 0, accepted: 0, succeeded: 0, throttled: 0, failed: 0, inFlight: 0, maxInFlight: 0, maxPerSecond: 0, resultDownloads: 0, billedByImage: {}, billedUndelivered: 0, billedUndeliveredByImage: {} };
+  return {
+    requests: 0, accepted: 0, succeeded: 0, throttled: 0, failed: 0, inFlight: 0, maxInFlight: 0, maxPerSecond: 0, acceptedAt: [], throttledAt: [], resultDownloads: 0, billedByImage: {},
+    billedUndelivered: 0, billedUndeliveredByImage: {},
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -127,6 +147,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     req.on('error', reject);
   });
 }
+
+/** The most recent accept and 429 times kept in the stats (a stand-in left running keeps no more). */
+const STAMPS_KEPT = 100_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -243,7 +266,7 @@ export async function startSim(
   initial: Partial<SimOptions> = {},
   listen: { port?: number; resultPort?: number; host?: string } = {},
 ): Promise<SimServer> {
-  const options: SimOptions = { ...defaultSimOptions, ...initial };
+  const options: SimOptions = { ...defaultSimOptions, driftNext: [], ...initial };
   // The model's flood fill is plain JavaScript: on this thread it would delay other requests'
   // arrival times and make the rate count see bunches that were never sent.
   const model = new ThreadPool<ModelRequest, ModelResult>(path.join(__dirname, 'model-thread.ts'), 2);
@@ -312,14 +335,18 @@ export async function startSim(
     }
 
     const now = Date.now();
-    acceptedTimes = acceptedTimes.filter((time) => now - time < 1000);
+    const windowMs = options.rateWindowMs ?? 1000;
+    acceptedTimes = acceptedTimes.filter((time) => now - time < Math.max(1000, windowMs));
+    const inWindow = windowMs === 1000 ? acceptedTimes.length : acceptedTimes.filter((time) => now - time < windowMs).length;
     const busy = options.throttleNext > 0;
     if (busy) options.throttleNext--;
-    if (busy || (options.ratePerSecond > 0 && acceptedTimes.length >= options.ratePerSecond)) {
+    if (busy || (options.ratePerSecond > 0 && inWindow >= (options.ratePerSecond * windowMs) / 1000)) {
       stats.throttled++;
+      if (stats.throttledAt.push(now) > STAMPS_KEPT) stats.throttledAt.shift();
       return fail(new DashScopeError(429, 'Throttling.RateQuota', 'Requests rate limit exceeded, please try again later.'));
     }
     acceptedTimes.push(now);
+    if (stats.acceptedAt.push(now) > STAMPS_KEPT) stats.acceptedAt.shift();
     // A client that dies mid-call (SIGKILL) half-closes or resets its socket; noted here, as the
     // answer written later into a dead socket would not fail on our side.
     let clientGone = false;
@@ -330,7 +357,7 @@ export async function startSim(
     // Kept-alive sockets carry many requests: each one's listeners go when its answer is sent.
     res.once('finish', () => req.socket.off('end', markGone).off('close', markGone).off('error', markGone));
     stats.accepted++;
-    stats.maxPerSecond = Math.max(stats.maxPerSecond, acceptedTimes.length);
+    stats.maxPerSecond = Math.max(stats.maxPerSecond, acceptedTimes.filter((time) => now - time < 1000).length);
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
@@ -355,7 +382,9 @@ export async function startSim(
         stats.failed++;
         return fail(new DashScopeError(500, 'InternalError', 'An internal error has occured, please try again later or contact service support.'));
       }
+      const drift = options.driftNext.length > 0 ? options.driftNext.shift()! : options.drift;
       const modelOutput = await model.run({ input: parsed.image, options: {
+        drift,
         noise: options.noise,
         tolerance: options.tolerance,
         // The switch wins over the request: it stands for a model that drifts from what was asked.

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from '@masterpost/platform';
 import { postgrestHandler } from './postgrest';
-import { storageApiHandler } from './storage-api';
+import { storageApiHandler, type StorageFaults } from './storage-api';
 
 /**
  * A local Supabase for tests: PostgREST's `rpc` (the ledger's SQL functions, run in the test's
@@ -12,6 +12,8 @@ export interface SupabaseStandIn {
   url: string;
   /** The rpc functions called, in order. */
   calls: string[];
+  /** Fault switches for drills (storage-api.ts): `faults.uploadStatus = 500` fails every upload until set back to null. */
+  faults: StorageFaults;
   close: () => Promise<void>;
 }
 
@@ -28,7 +30,8 @@ export async function startSupabaseStandIn(options: {
 }): Promise<SupabaseStandIn> {
   const calls: string[] = [];
   const rpc = options.pool ? postgrestHandler(options.pool, { serviceKey: options.serviceKey, ...(options.anonKey ? { anonKey: options.anonKey } : {}) }, calls) : null;
-  const storage = options.storageDir ? storageApiHandler(options.storageDir, options.serviceKey, options.buckets) : null;
+  const faults: StorageFaults = { uploadStatus: null, refused: 0 };
+  const storage = options.storageDir ? storageApiHandler(options.storageDir, options.serviceKey, options.buckets, faults) : null;
   const server = http.createServer((req, res) => {
     const route = req.url?.startsWith('/rest/v1/') ? rpc : req.url?.startsWith('/storage/v1/') ? storage : null;
     if (!route) {
@@ -44,6 +47,7 @@ export async function startSupabaseStandIn(options: {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    faults,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

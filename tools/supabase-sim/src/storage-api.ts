@@ -20,7 +20,21 @@ const OBJECTS = '/storage/v1/object/';
 const BUCKETS = '/storage/v1/bucket/';
 const CREATED = new Date('2026-01-01T00:00:00Z').toISOString();
 
-export function storageApiHandler(dir: string, serviceKey: string, buckets: string[] = ['masterpost']): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+/**
+ * Switches a drill flips while the stand-in runs: with `uploadStatus` set, every upload answers
+ * that status (a storage server failing writes, reads still served) and is counted in `refused`.
+ */
+export interface StorageFaults {
+  uploadStatus: number | null;
+  refused: number;
+}
+
+export function storageApiHandler(
+  dir: string,
+  serviceKey: string,
+  buckets: string[] = ['masterpost'],
+  faults: StorageFaults = { uploadStatus: null, refused: 0 },
+): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const root = path.resolve(dir);
   return async (req, res) => {
     const json = (status: number, body: unknown): void => {
@@ -64,6 +78,11 @@ export function storageApiHandler(dir: string, serviceKey: string, buckets: stri
     const file = fileOf(bucket, key);
 
     if (req.method === 'POST' || req.method === 'PUT') {
+      if (faults.uploadStatus !== null) {
+        faults.refused++;
+        // The body is not read: the server gives up on the upload, as one failing does.
+        return json(faults.uploadStatus, { statusCode: String(faults.uploadStatus), code: 'InternalError', error: 'Internal Server Error', message: 'the storage backend refused the write' });
+      }
       const exists = await isFile(file);
       if (req.method === 'POST' && exists && req.headers['x-upsert'] !== 'true') return refuse('409', 'Duplicate', 'Duplicate', 'The resource already exists');
       if (req.method === 'PUT' && !exists) return refuse('404', 'NoSuchKey', 'not_found', 'Object not found');

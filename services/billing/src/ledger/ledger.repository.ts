@@ -99,4 +99,9 @@ export class LedgerStore {
   applyDispute(eventId: string, type: string, paymentKey: string, status: string): Promise<string> {
     return this.sql.value<string>('stripe_apply_dispute', { p_event_id: eventId, p_type: type, p_payment_key: paymentKey, p_status: status });
   }
+
+  /** A mail to the seller, written in the outbox (the processor sends it); once per dedupe key. */
+  queueNotice(userId: string, kind: 'receipt', data: Record<string, unknown>, dedupeKey: string): Promise<boolean> {
+    return this.sql.value<boolean>('outbox_notice', { p_user: userId, p_kind: kind, p_data: data, p_dedupe_key: dedupeKey });
+  }
 }

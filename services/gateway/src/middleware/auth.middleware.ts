@@ -48,12 +48,11 @@ export function requireUser(tokens: TokenService, options: { allowCookie?: boole
       next(new AppError(401, ErrorCode.Unauthorized, 'sign in first: send Authorization: Bearer <access_token>, or X-API-Key: <key>'));
       return;
     }
-    try {
-      req.user = tokens.verify(token);
+    // A session token is checked against its account's token version: a password change ends it.
+    tokens.authenticate(token).then((claims) => {
+      req.user = claims;
       next();
-    } catch (error) {
-      next(error);
-    }
+    }, next);
   };
 }
 

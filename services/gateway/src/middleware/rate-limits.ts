@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { AppError, ErrorCode } from '@masterpost/contracts';
 import { type IORedis } from '@masterpost/platform';
@@ -15,6 +15,9 @@ export interface RateLimitSettings {
   uploadsPerMinute: number;
   processPerMinute: number;
   editsPerMinute: number;
+  /** Mails (verification, reset, email change) asked for per client address, and per address mailed, an hour. */
+  mailsPerClientPerHour: number;
+  mailsPerAddressPerHour: number;
 }
 
 export interface RateLimits {
@@ -22,27 +25,46 @@ export interface RateLimits {
   uploads: RequestHandler;
   process: RequestHandler;
   edits: RequestHandler;
+  mailsFromClient: RequestHandler;
+  /** Counts per the address a request would mail (read from its body or its seller). */
+  mailsToAddress: (addressOf: (req: Request) => string | undefined) => RequestHandler;
+  exports: RequestHandler;
 }
 
 export function createRateLimits(redis: IORedis, prefix: string, settings: RateLimitSettings): RateLimits {
   const limiter = (name: string, perMinute: number, what: string, perUser: boolean): RequestHandler =>
+    windowLimiter({ name, limit: perMinute, windowMs: 60_000, what: `${what}; at most ${perMinute} a minute`, ...(perUser ? { keyOf: (req) => currentUser(req).sub } : {}) });
+  const windowLimiter = (options: { name: string; limit: number; windowMs: number; what: string; keyOf?: (req: Request) => string }): RequestHandler =>
     rateLimit({
-      windowMs: 60_000,
-      limit: perMinute,
+      windowMs: options.windowMs,
+      limit: options.limit,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       store: new RedisStore({
-        prefix: `${prefix}:rate:${name}:`,
+        prefix: `${prefix}:rate:${options.name}:`,
         sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
       }),
-      ...(perUser ? { keyGenerator: (req) => currentUser(req).sub } : {}),
-      handler: (_req, _res, next) => next(new AppError(429, ErrorCode.RateLimited, `too many ${what}; at most ${perMinute} a minute, try again shortly`)),
+      ...(options.keyOf ? { keyGenerator: options.keyOf } : {}),
+      handler: (_req, _res, next) => next(new AppError(429, ErrorCode.RateLimited, `too many ${options.what}, try again later`)),
     });
+  const hour = 3600_000;
   return {
     auth: limiter('auth', settings.authPerMinute, 'sign-in attempts from this address', false),
     uploads: limiter('uploads', settings.uploadsPerMinute, 'uploads', true),
     process: limiter('process', settings.processPerMinute, 'processing requests', true),
     // An editing seller sends an edit every few seconds; each costs a processor up to a second.
     edits: limiter('edits', settings.editsPerMinute, 'edits', true),
+    mailsFromClient: windowLimiter({ name: 'mails-client', limit: settings.mailsPerClientPerHour, windowMs: hour, what: `mails asked for from this address; at most ${settings.mailsPerClientPerHour} an hour` }),
+    mailsToAddress: (addressOf) =>
+      windowLimiter({
+        name: 'mails-address',
+        limit: settings.mailsPerAddressPerHour,
+        windowMs: hour,
+        what: `mails to this address; at most ${settings.mailsPerAddressPerHour} an hour`,
+        // Several routes share the count of one address; a request naming none is counted by client.
+        keyOf: (req) => addressOf(req)?.trim().toLowerCase() ?? `client:${ipKeyGenerator(req.ip ?? '')}`,
+      }),
+    // An export reads every file the seller has: a few an hour is plenty.
+    exports: windowLimiter({ name: 'exports', limit: 5, windowMs: hour, what: 'exports; at most 5 an hour', keyOf: (req) => currentUser(req).sub }),
   };
 }

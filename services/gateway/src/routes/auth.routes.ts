@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { credentials, parseInput } from '@masterpost/contracts';
+import { credentials, loginRequest, parseInput, passwordChangeRequest } from '@masterpost/contracts';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { AccountsService } from '../services/accounts.service';
 
@@ -8,7 +8,12 @@ function parseCredentials(body: unknown) {
   return { email: email.trim().toLowerCase(), password };
 }
 
-export function authRoutes(deps: { accounts: AccountsService; authenticate: ReturnType<typeof requireUser> }): Router {
+export function authRoutes(deps: {
+  accounts: AccountsService;
+  authenticate: ReturnType<typeof requireUser>;
+  /** A signed-in session, not an API key: a leaked key must not be able to take the account. */
+  authenticateSession: ReturnType<typeof requireUser>;
+}): Router {
   const router = Router();
 
   router.post('/auth/register', async (req, res) => {
@@ -17,8 +22,14 @@ export function authRoutes(deps: { accounts: AccountsService; authenticate: Retu
   });
 
   router.post('/auth/login', async (req, res) => {
-    const { email, password } = parseCredentials(req.body);
-    res.json(await deps.accounts.login(email, password));
+    const body = parseInput(loginRequest, req.body);
+    const email = body.email.trim().toLowerCase();
+    res.json('access_code' in body ? await deps.accounts.loginWithAccessCode(email, body.access_code) : await deps.accounts.login(email, body.password));
+  });
+
+  router.post('/auth/password', deps.authenticateSession, async (req, res) => {
+    const body = parseInput(passwordChangeRequest, req.body);
+    res.json(await deps.accounts.changePassword(currentUser(req), body.current_password, body.new_password));
   });
 
   router.get('/auth/me', deps.authenticate, async (req, res) => {

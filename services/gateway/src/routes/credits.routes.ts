@@ -4,7 +4,7 @@ import { type BillingClient } from '@masterpost/platform';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 
 /** Credits are billing's: these routes pass the signed-in seller's requests through to it. */
-export function creditsRoutes(deps: { billing: BillingClient; authenticate: ReturnType<typeof requireUser> }): Router {
+export function creditsRoutes(deps: { billing: BillingClient; authenticate: ReturnType<typeof requireUser>; emailOf: (userId: string) => Promise<string | null> }): Router {
   const router = Router();
   router.get('/credits/balance', deps.authenticate, async (req, res) => {
     res.json(await deps.billing.account(currentUser(req).sub));
@@ -19,7 +19,9 @@ export function creditsRoutes(deps: { billing: BillingClient; authenticate: Retu
   router.post('/payments/checkout', deps.authenticate, async (req, res) => {
     const { pack } = parseInput(checkoutRequest, req.body ?? {});
     const user = currentUser(req);
-    res.status(201).json(await deps.billing.checkout({ userId: user.sub, email: user.email, pack }));
+    // The address now, not the one the session was signed with (it may have changed since): Stripe mails its receipt there.
+    const email = (await deps.emailOf(user.sub)) ?? user.email;
+    res.status(201).json(await deps.billing.checkout({ userId: user.sub, email, pack }));
   });
   return router;
 }

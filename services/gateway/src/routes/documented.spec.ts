@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Router } from 'express';
 import { publicRoutes } from '@masterpost/contracts';
+import { accountRoutes } from './account.routes';
 import { authRoutes } from './auth.routes';
 import { catalogRoutes } from './catalog.routes';
 import { creditsRoutes } from './credits.routes';
@@ -35,8 +36,8 @@ function registered(router: Router): string[] {
 
 test('every route the gateway serves is in the OpenAPI route table, with the same method', () => {
   const routers = [
-    authRoutes({ accounts: unused, authenticate: pass }),
-    creditsRoutes({ billing: unused, authenticate: pass }),
+    authRoutes({ accounts: unused, authenticate: pass, authenticateSession: pass }),
+    creditsRoutes({ billing: unused, authenticate: pass, emailOf: unused }),
     catalogRoutes({ creditsPerPicture: 3, maxFiles: 1, maxFileBytes: 1 }),
     docsRoutes({}),
     uploadsRoutes({
@@ -47,8 +48,12 @@ test('every route the gateway serves is in the OpenAPI route table, with the sam
     editorRoutes({ editor: unused, authenticate: pass, rateLimit: pass }),
     jobsRoutes({ service: unused, pictures: unused, downloads: unused, hub: unused, authenticate: pass, processRateLimit: pass, idempotent: pass }),
     stripeWebhookRoutes({ billingUrl: 'http://127.0.0.1:1' }),
-    keysRoutes({ keys: unused, authenticate: pass }),
-    webhooksRoutes({ webhooks: unused, authenticate: pass }),
+    keysRoutes({ keys: unused, authenticate: pass, verifiedAddress: pass }),
+    webhooksRoutes({ webhooks: unused, authenticate: pass, verifiedAddress: pass }),
+    accountRoutes({
+      lifecycle: unused, deletion: unused, exports: unused, authenticate: pass,
+      limits: { auth: pass, uploads: pass, process: pass, edits: pass, mailsFromClient: pass, mailsToAddress: () => pass, exports: pass },
+    }),
     oneCallRoutes({
       oneCall: unused, storage: unused, authenticate: pass, rateLimit: pass, idempotent: () => pass,
       tempDir: mkdtempSync(path.join(os.tmpdir(), 'documented-')), maxPictureBytes: 1,

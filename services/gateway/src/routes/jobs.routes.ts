@@ -1,5 +1,6 @@
 import { type RequestHandler, Router, type Request, type Response } from 'express';
 import { AppError, ErrorCode, jobListQuery, parseInput } from '@masterpost/contracts';
+import { annotateSpan, traceRoute } from '@masterpost/platform';
 import type { ProgressHub } from '../adapters/progress-hub';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { DownloadService } from '../services/download.service';
@@ -15,12 +16,17 @@ export function jobsRoutes(deps: {
   authenticate: ReturnType<typeof requireUser>;
   processRateLimit: RequestHandler;
   idempotent: RequestHandler;
+  /** A job's trace (its upload's), which its process and download requests join. */
+  traces?: { jobTrace(jobId: string): Promise<string | undefined> };
 }): Router {
   const router = Router();
   const { service } = deps;
+  const jobTrace = (jobId: unknown) => (typeof jobId === 'string' && deps.traces ? deps.traces.jobTrace(jobId) : Promise.resolve(undefined));
 
-  router.post('/api/v1/process', deps.authenticate, deps.processRateLimit, deps.idempotent, async (req, res) => {
-    res.status(202).json(await service.process(currentUser(req).sub, req.body));
+  router.post('/api/v1/process', deps.authenticate, traceRoute('process', (req) => jobTrace((req.body as { job_id?: unknown } | undefined)?.job_id)), deps.processRateLimit, deps.idempotent, async (req, res) => {
+    const answer = await service.process(currentUser(req).sub, req.body);
+    annotateSpan({ 'job.id': answer.job_id, 'pictures.count': answer.images });
+    res.status(202).json(answer);
   });
 
   router.get('/api/v1/jobs', deps.authenticate, async (req, res) => {
@@ -47,7 +53,7 @@ export function jobsRoutes(deps: {
     res.json(await service.remove(currentUser(req).sub, String(req.params.jobId)));
   });
 
-  router.get('/api/v1/download/:jobId', deps.authenticate, async (req, res) => {
+  router.get('/api/v1/download/:jobId', deps.authenticate, traceRoute('download', (req) => jobTrace(req.params.jobId)), async (req, res) => {
     const zip = await deps.downloads.jobZip(currentUser(req).sub, String(req.params.jobId));
     res.writeHead(200, { 'content-type': 'application/zip', 'content-disposition': `attachment; filename="${zip.filename}"`, 'cache-control': 'no-store' });
     await zip.write(res);

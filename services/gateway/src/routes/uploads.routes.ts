@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type RequestHandler, Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
 import { AppError, ErrorCode, creditsFor, maxAffordableImages, type UploadAnswer } from '@masterpost/contracts';
-import { type BillingClient } from '@masterpost/platform';
+import { annotateSpan, currentTraceparent, traceRoute, type BillingClient } from '@masterpost/platform';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { IntakeService } from '../services/intake.service';
 
@@ -23,6 +23,8 @@ export function uploadsRoutes(deps: {
   limits: UploadLimits;
   creditsPerImage: number;
   qwenPerSecond: number;
+  /** Where a job's trace is kept (tracing on): its process and download requests join the upload's trace. */
+  traces?: { rememberTrace(jobId: string, traceparent: string | undefined): Promise<void> };
 }): Router {
   mkdirSync(deps.tempDir, { recursive: true });
   const upload = multer({
@@ -64,11 +66,13 @@ export function uploadsRoutes(deps: {
   };
 
   const router = Router();
-  router.post('/api/v1/upload', deps.authenticate, deps.rateLimit, deps.idempotent, receive, async (req, res) => {
+  router.post('/api/v1/upload', deps.authenticate, traceRoute('upload'), deps.rateLimit, deps.idempotent, receive, async (req, res) => {
     const user = currentUser(req);
     const files = (req.files ?? []) as Express.Multer.File[];
     if (files.length === 0) throw new AppError(400, ErrorCode.NoImages, 'send at least one file in the field "files"', { field: 'files' });
     const { jobId, accepted, rejected } = await deps.intake.intake(user.sub, files);
+    annotateSpan({ 'job.id': jobId, 'pictures.count': accepted.length });
+    await deps.traces?.rememberTrace(jobId, currentTraceparent());
     const account = await deps.billing.account(user.sub);
     const answer: UploadAnswer = {
       job_id: jobId,

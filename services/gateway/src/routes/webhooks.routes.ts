@@ -1,13 +1,13 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { parseInput, rotateSecretRequest, webhookEndpointCreateRequest } from '@masterpost/contracts';
 import { currentUser, type requireUser } from '../middleware/auth.middleware';
 import type { WebhooksService } from '../services/webhooks.service';
 
 /** A seller's webhook endpoints and their deliveries (WebhooksService does the work). */
-export function webhooksRoutes(deps: { webhooks: WebhooksService; authenticate: ReturnType<typeof requireUser> }): Router {
+export function webhooksRoutes(deps: { webhooks: WebhooksService; authenticate: ReturnType<typeof requireUser>; verifiedAddress: RequestHandler }): Router {
   const router = Router();
   const { webhooks } = deps;
-  router.post('/api/v1/webhooks', deps.authenticate, async (req, res) => {
+  router.post('/api/v1/webhooks', deps.authenticate, deps.verifiedAddress, async (req, res) => {
     const request = parseInput(webhookEndpointCreateRequest, req.body ?? {});
     res.status(201).set('cache-control', 'no-store').json(await webhooks.create(currentUser(req).sub, request));
   });

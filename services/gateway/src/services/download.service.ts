@@ -1,6 +1,6 @@
 import archiver from 'archiver';
 import type { Writable } from 'node:stream';
-import type { Storage } from '@masterpost/platform';
+import { annotateSpan, type Storage } from '@masterpost/platform';
 import { AppError, ErrorCode, isTerminalJobStatus, type Manifest } from '@masterpost/contracts';
 import type { ImageRow, JobsRepository } from '../adapters/jobs.repository';
 import type { JobsService } from './jobs.service';
@@ -80,6 +80,7 @@ export class DownloadService {
     if (!images.some((image) => image.status === 'done')) {
       throw new AppError(409, ErrorCode.NotFinished, isTerminalJobStatus(job.status) ? 'no picture of this job was finished' : 'no picture is finished yet; try again when progress shows one done');
     }
+    annotateSpan({ 'job.id': job.id, 'pictures.count': images.filter((image) => image.status === 'done').length });
     return { filename: `masterpost-${job.id.slice(0, 8)}.zip`, write: (output) => streamJobZip(output, this.deps.storage, job.id, job.pipeline, images) };
   }
 }

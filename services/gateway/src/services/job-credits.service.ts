@@ -9,7 +9,14 @@ import { BillingRequestError, type BillingClient } from '@masterpost/platform';
  * changes nothing.
  */
 export class JobCreditsService {
-  constructor(private readonly deps: { billing: BillingClient; holdTtlSeconds: number }) {}
+  constructor(
+    private readonly deps: {
+      billing: BillingClient;
+      holdTtlSeconds: number;
+      /** Set when spending waits for a verified address (EMAIL_VERIFICATION=required). */
+      verifiedAddress?: (userId: string) => Promise<boolean>;
+    },
+  ) {}
 
   /**
    * Reserves a job's credits, or throws what the seller must be told (402 short or in debt, 503
@@ -17,6 +24,9 @@ export class JobCreditsService {
    */
   async reserve(request: { userId: string; holdReference: string; amount: number; pictures: number }): Promise<void> {
     const { userId, holdReference, amount, pictures } = request;
+    if (this.deps.verifiedAddress && !(await this.deps.verifiedAddress(userId))) {
+      throw new AppError(403, ErrorCode.EmailNotVerified, 'confirm your email first: follow the link we mailed you (or ask for a new one), then process');
+    }
     let hold;
     try {
       hold = await this.deps.billing.hold({ userId, amount, reference: holdReference, ttlSeconds: this.deps.holdTtlSeconds, description: `Reserved for ${pictures} pictures` });

@@ -46,6 +46,8 @@ export interface EditableImage {
   resultKey: string | null;
   jobSettings: Record<string, unknown> | null;
   editSettings: Record<string, unknown> | null;
+  /** Its current report: an edit keeps what only the first render could measure (the drift). */
+  compliance: ComplianceReport | null;
 }
 
 export interface ImageSummary {
@@ -200,6 +202,19 @@ export class ImagesRepository {
     return rows[0]?.result_url ?? null;
   }
 
+  /**
+   * Paid calls made again for this image because its output drifted (recorded as outcome
+   * `drift_retry`, so a retried attempt never asks a third time and the reconciliation's count of
+   * `success` calls stays one a picture).
+   */
+  async driftRetries(imageId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ count: number }>(
+      `select count(*)::int as count from qwen_calls where image_id = $1 and outcome = 'drift_retry'`,
+      [imageId],
+    );
+    return rows[0]?.count ?? 0;
+  }
+
   /** Micro-USD spent (or possibly spent) on Qwen since 00:00 UTC today. */
   async spendTodayMicroUsd(): Promise<number> {
     const { rows } = await this.pool.query<{ total: string }>(
@@ -214,9 +229,10 @@ export class ImagesRepository {
     const { rows } = await this.pool.query<{
       job_id: string; user_id: string; filename: string; status: ImageStatus; pipeline: PipelineId; cutout_key: string | null;
       qwen_key: string | null; result_key: string | null; job_settings: Record<string, unknown> | null; edit_settings: Record<string, unknown> | null;
+      compliance: ComplianceReport | null;
     }>(
       `select i.job_id, i.user_id, i.filename, i.status, j.pipeline, i.cutout_key, i.qwen_key, i.result_key,
-              j.settings as job_settings, i.edit_settings
+              j.settings as job_settings, i.edit_settings, i.compliance
          from images i join jobs j on j.id = i.job_id where i.id = $1 and j.files_deleted_at is null`,
       [imageId],
     );
@@ -225,6 +241,7 @@ export class ImagesRepository {
       ? {
           jobId: row.job_id, userId: row.user_id, filename: row.filename, status: row.status, pipeline: row.pipeline,
           cutoutKey: row.cutout_key, qwenKey: row.qwen_key, resultKey: row.result_key, jobSettings: row.job_settings, editSettings: row.edit_settings,
+          compliance: row.compliance,
         }
       : null;
   }

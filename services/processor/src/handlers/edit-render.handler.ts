@@ -50,6 +50,12 @@ export class EditRenderHandler {
       picture = (await this.deps.render.fromCutout(await this.deps.storage.get(image.cutoutKey), spec)).picture;
     }
 
+    // The drift was measured against the AI output once; a new mask draws the product with the AI's pixels.
+    const drift = image.compliance?.drift;
+    if (drift) {
+      const kept = maskKey ? { ...drift, product_pixels: 'ai' as const, product_pixels_reason: 'the mask was edited: the product is cut from the AI\'s picture along it' } : drift;
+      picture = { ...picture, compliance: { ...picture.compliance, drift: kept } };
+    }
     const extension = formatExtension[picture.format];
     const resultKey = storageKey.result(image.jobId, imageId, extension);
     await this.deps.storage.put(resultKey, picture.bytes);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ENDED_IMAGE_STATUSES, formatExtension, resolveRenderSpec, SettingsError, storageKey, type ImageProcessPayload, type JobName, type JobResult, type RenderSpec } from '@masterpost/contracts';
-import { type Logger, type Storage } from '@masterpost/platform';
+import { withSpan, type Logger, type Storage } from '@masterpost/platform';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import type { ProcessorMetrics } from '../metrics';
 import { PermanentImageError } from '../image-errors';
@@ -8,6 +8,8 @@ import type { QwenOutput, QwenOutputService } from '../qwen/qwen-output.service'
 import type { Renderer } from '../render/render-pool';
 import { NoProductFoundError } from '../render/render.service';
 import type { ImageSettlement } from '../settlement/image-settlement';
+import { defaultDriftThresholds, type DriftThresholds } from '../fidelity/drift';
+import type { RenderedWithCutout } from '../render/render-pool';
 
 /**
  * ImageProcess: one seller photo to one marketplace picture. Load, skip if already ended or
@@ -25,7 +27,11 @@ export interface ImageProcessDeps {
   metrics: ProcessorMetrics;
   publishProgress: (jobId: string) => Promise<void>;
   logger: Logger;
+  /** The drift limits (config DRIFT_*; the defaults when absent); the job's settings say what a `major` verdict does. */
+  driftThresholds?: DriftThresholds;
 }
+
+export const PRODUCT_DRIFT = 'product_drift';
 
 export function outputNameFor(filename: string, extension: string): string {
   const base = path.basename(filename).replace(/\.[^.]*$/, '') || 'image';
@@ -34,6 +40,26 @@ export function outputNameFor(filename: string, extension: string): string {
 
 export class ImageProcessHandler {
   constructor(private readonly deps: ImageProcessDeps) {}
+
+  private async render(qwen: QwenOutput, original: Buffer, spec: RenderSpec, context: ImageContext, retries: number): Promise<RenderedWithCutout> {
+    const qwenOutput = await this.deps.storage.get(qwen.key);
+    const productPixels = context.settings?.product_pixels;
+    const stopTimer = this.deps.metrics.renderSeconds.startTimer();
+    try {
+      return await withSpan('render', { 'image.id': context.imageId, 'render.retries': retries }, () =>
+        this.deps.render.fromQwenOutput(qwenOutput, original, spec, {
+          ...(productPixels ? { productPixels } : {}),
+          thresholds: this.deps.driftThresholds ?? defaultDriftThresholds,
+          retries,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof NoProductFoundError) throw new PermanentImageError('no_product_found', 'No product could be found in this photo. It was not charged.');
+      throw error;
+    } finally {
+      stopTimer();
+    }
+  }
 
   async handle({ imageId, jobId }: ImageProcessPayload): Promise<JobResult<typeof JobName.ImageProcess>> {
     const context = await this.deps.repo.load(imageId);
@@ -64,7 +90,14 @@ export class ImageProcessHandler {
     if (!(await this.deps.repo.markProcessing(imageId, jobId))) return { status: 'skipped:not_pending' };
     await this.deps.publishProgress(jobId);
 
-    const qwen = await this.deps.qwenOutputs.obtain(context);
+    const asked = Date.now();
+    const qwen = await withSpan('qwen.call', { 'image.id': imageId }, async (span) => {
+      const output = await this.deps.qwenOutputs.obtain(context);
+      span.setAttribute('qwen.reused', output.reused);
+      return output;
+    });
+    // The Qwen step's line: it names the request (and, tracing on, the trace) that queued the picture.
+    this.deps.logger.info({ imageId, jobId, reused: qwen.reused, ms: Date.now() - asked }, 'qwen output obtained');
     try {
       return await this.finish(context, spec, qwen);
     } catch (error) {
@@ -79,20 +112,27 @@ export class ImageProcessHandler {
 
   private async finish(context: ImageContext, spec: RenderSpec, qwen: QwenOutput): Promise<{ status: string }> {
     const { imageId, jobId } = context;
-    const qwenOutput = await this.deps.storage.get(qwen.key);
-    // The seller's photo shows what lies behind the product: a hole (a mug's handle) or a white part.
+    // The seller's photo shows what lies behind the product (a hole, or a white part) and is what drift is measured against.
     const original = await this.deps.storage.get(context.uploadKey);
-
-    const stopTimer = this.deps.metrics.renderSeconds.startTimer();
-    let rendered;
-    try {
-      rendered = await this.deps.render.fromQwenOutput(qwenOutput, original, spec);
-    } catch (error) {
-      if (error instanceof NoProductFoundError) throw new PermanentImageError('no_product_found', 'No product could be found in this photo. It was not charged.');
-      throw error;
-    } finally {
-      stopTimer();
+    let retries = await this.deps.repo.driftRetries(imageId);
+    let rendered = await this.render(qwen, original, spec, context, retries);
+    const onMajorDrift = context.settings?.on_major_drift ?? 'deliver';
+    if (rendered.picture.compliance.drift?.verdict === 'major' && onMajorDrift !== 'deliver') {
+      // Asked once more, at our cost; a retried attempt of this job finds the retry recorded and never asks a third time.
+      if (onMajorDrift === 'retry' && retries === 0) {
+        this.deps.logger.info({ imageId, drift: rendered.picture.compliance.drift }, 'the AI output drifted from the photo; asking once more');
+        await withSpan('qwen.call', { 'image.id': imageId, 'qwen.drift_retry': true }, () => this.deps.qwenOutputs.callAgainForDrift(context));
+        retries = await this.deps.repo.driftRetries(imageId);
+        rendered = await this.render(qwen, original, spec, context, retries);
+      }
+      const drift = rendered.picture.compliance.drift;
+      if (onMajorDrift === 'fail' && drift?.verdict === 'major') {
+        throw new PermanentImageError(PRODUCT_DRIFT, `The AI changed the product too much to deliver it as yours (colour difference ΔE ${drift.delta_e_mean.toFixed(1)} on average, ${drift.delta_e_p95.toFixed(1)} at worst; structure ${drift.ssim.toFixed(2)} of 1). It was not charged.`);
+      }
     }
+    const drift = rendered.picture.compliance.drift;
+    if (drift) this.deps.metrics.driftVerdicts.inc({ verdict: drift.verdict, product_pixels: drift.product_pixels });
+
     const extension = formatExtension[rendered.picture.format];
     const cutoutKey = storageKey.cutout(jobId, imageId);
     const resultKey = storageKey.result(jobId, imageId, extension);

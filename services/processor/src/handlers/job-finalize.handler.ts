@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import { ledgerReference, type JobFinalizePayload, type JobName, type JobResult } from '@masterpost/contracts';
 import { type BillingClient, type Logger } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
+import type { SellerNotices } from '../mail/seller-notices';
 import type { ImageSettlement } from '../settlement/image-settlement';
 import type { WebhookEvents } from '../webhooks/webhook-events';
 
@@ -19,6 +20,8 @@ export class JobFinalizeHandler {
       /** Webhooks: the job's end, and credits running low after it (below `creditsLowThreshold` available). */
       events?: WebhookEvents;
       creditsLowThreshold?: number;
+      /** Mails: pictures ready (when the seller asked for them), credits low. */
+      notices?: SellerNotices;
     },
   ) {}
 
@@ -45,17 +48,23 @@ export class JobFinalizeHandler {
     await repo.finishJob(jobId, status);
     await this.deps.publishProgress(jobId);
     this.deps.logger.info({ jobId, delivered, total: images.length, status: job.status === 'cancelled' ? 'cancelled' : status }, 'job finalized');
-    if (job.status !== 'cancelled') await this.announce(jobId, job.userId, job.holdReference, status);
+    if (job.status !== 'cancelled') {
+      await this.announce(jobId, job.userId, job.holdReference, status);
+      await this.deps.notices?.jobEnded({ jobId, userId: job.userId, holdReference: job.holdReference, delivered, failed: images.length - delivered });
+    }
     return { status };
   }
 
   private async announce(jobId: string, userId: string, holdReference: string, status: string): Promise<void> {
-    const { events } = this.deps;
-    if (!events) return;
+    const { events, notices } = this.deps;
+    if (!events && !notices) return;
     // One event per processing of the job (a job re-processed after a failed enqueue has another hold).
     const key = holdReference.replace(/[^A-Za-z0-9_-]/g, '_');
-    await events.announce(status === 'failed' ? 'job.failed' : 'job.completed', userId, key, jobId);
+    await events?.announce(status === 'failed' ? 'job.failed' : 'job.completed', userId, key, jobId);
     const balance = await this.deps.billing.account(userId);
-    if (balance.available < (this.deps.creditsLowThreshold ?? 0)) await events.announce('credits.low', userId, key, jobId);
+    if (balance.available < (this.deps.creditsLowThreshold ?? 0)) {
+      await events?.announce('credits.low', userId, key, jobId);
+      await notices?.creditsLow(userId, balance.available);
+    }
   }
 }

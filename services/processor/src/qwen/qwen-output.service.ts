@@ -9,7 +9,7 @@ import { prepareQwenInput, UnusableInputError } from './prepare-input';
 import type { Prompt, PromptBook } from './prompts';
 import type { QwenClient } from './qwen.client';
 import { QwenError } from './qwen.errors';
-import { msUntilNextUtcDay, type SpendGuard } from './spend-guard';
+import { msUntilNextUtcDay, type SpendGuard, type SpendReservation } from './spend-guard';
 
 /**
  * Gets Qwen's output for an image while paying for it at most once. In order, it takes:
@@ -111,6 +111,16 @@ export class QwenOutputService {
     }
   }
 
+  /**
+   * One more paid call for a picture whose output drifted `major`ly (on_major_drift: retry),
+   * through the same spend cap and fleet gate; the new output replaces the stored one. Recorded
+   * as `drift_retry`: our cost, visible in qwen_calls and /metrics, never charged to the seller.
+   */
+  async callAgainForDrift(context: ImageContext): Promise<void> {
+    const output = await this.callShrinkingOnce(context, this.deps.prompts(context.pipeline), 'drift_retry');
+    await this.deps.storage.put(storageKey.qwenOutput(context.jobId, context.imageId), output);
+  }
+
   /** After the seller was charged for a picture made from a new call: its output is reusable from now on. */
   async remember(context: ImageContext, key: string): Promise<void> {
     const cacheKey = this.cacheKeyOf(context, this.deps.prompts(context.pipeline).version);
@@ -170,18 +180,18 @@ export class QwenOutputService {
   }
 
   /** A 413 (the provider found the input too large): sent once more, shrunk; a second 413 fails the picture. */
-  private async callShrinkingOnce(context: ImageContext, prompt: Prompt): Promise<Buffer> {
+  private async callShrinkingOnce(context: ImageContext, prompt: Prompt, purpose: CallPurpose = 'success'): Promise<Buffer> {
     try {
-      return await this.call(context, prompt);
+      return await this.call(context, prompt, 1, purpose);
     } catch (error) {
       if (!(error instanceof QwenError && error.kind === 'shrink')) throw error;
       this.deps.logger.warn({ imageId: context.imageId }, 'DashScope found the input too large; sending it once more, smaller');
-      return this.call(context, prompt, SHRINK_FACTOR);
+      return this.call(context, prompt, SHRINK_FACTOR, purpose);
     }
   }
 
-  private async call(context: ImageContext, prompt: Prompt, shrinkBy = 1): Promise<Buffer> {
-    const { qwen, gate, spend, repo, metrics } = this.deps;
+  private async call(context: ImageContext, prompt: Prompt, shrinkBy = 1, purpose: CallPurpose = 'success'): Promise<Buffer> {
+    const { qwen, gate, repo, metrics } = this.deps;
     let input;
     try {
       const photo = await this.deps.storage.get(context.uploadKey);
@@ -191,25 +201,34 @@ export class QwenOutputService {
       throw error;
     }
 
-    const lease = await gate.acquire();
+    const { lease, reservation } = await this.admit();
     const stopKeepAlive = gate.keepAlive(lease);
     const started = Date.now();
+    // When the request left (Redis ms), from the gate's record of it: a 429 cuts the fleet's rate once per burst.
+    let sentAt: Promise<number> | null = null;
     try {
-      const reservation = await spend.reserve();
-      if (!reservation.ok) throw await this.pauseForSpendCap(reservation.spentMicroUsd);
       let result;
       try {
-        result = await qwen.edit({
-          image: input.bytes,
-          mime: input.mime,
-          prompt: prompt.text,
-          negativePrompt: prompt.negative,
-          size: requestedOutputSize(input.width, input.height),
-        });
+        result = await qwen.edit(
+          {
+            image: input.bytes,
+            mime: input.mime,
+            prompt: prompt.text,
+            negativePrompt: prompt.negative,
+            size: requestedOutputSize(input.width, input.height),
+          },
+          () => {
+            sentAt = gate.markSent(lease).catch(() => 0);
+          },
+        );
       } catch (error) {
         if (error instanceof QwenError) {
           metrics.qwenCalls.inc({ outcome: error.kind });
-          if (error.kind === 'throttle') metrics.qwenThrottled.inc();
+          if (error.kind === 'throttle') {
+            metrics.qwenThrottled.inc();
+            const rate = await gate.throttled(await (sentAt ?? Promise.resolve(0))).catch(() => null);
+            if (rate !== null) this.deps.logger.warn({ rate }, 'DashScope answered 429: the fleet\'s rate is now %s calls a second', rate.toFixed(2));
+          }
           const cost = error.possiblyBilled ? this.price : 0;
           // Recorded before the counter settles: a counter reseeded from Postgres in between still counts it.
           await repo.recordQwenCall({
@@ -223,13 +242,16 @@ export class QwenOutputService {
         }
         throw error;
       }
-      metrics.qwenCalls.inc({ outcome: 'success' });
+      await sentAt;
+      void gate.clean().catch(() => undefined);
+      metrics.qwenCalls.inc({ outcome: purpose });
+      if (purpose === 'drift_retry') metrics.driftRetries.inc();
       metrics.qwenLatency.observe((Date.now() - started) / 1000);
       metrics.qwenSpend.inc(this.price);
       // Recorded with its result URL before the download: if this process dies now, the
       // next one fetches this paid result instead of paying again.
       await repo.recordQwenCall({
-        imageId: context.imageId, requestId: result.requestId, model: qwen.model, outcome: 'success', httpStatus: 200, errorCode: null,
+        imageId: context.imageId, requestId: result.requestId, model: qwen.model, outcome: purpose, httpStatus: 200, errorCode: null,
         latencyMs: Date.now() - started, costMicroUsd: this.price, resultUrl: result.resultUrl,
       });
       await reservation.commit();
@@ -237,6 +259,29 @@ export class QwenOutputService {
     } finally {
       stopKeepAlive();
       await gate.release(lease);
+    }
+  }
+
+  /**
+   * A slot at the fleet's gate, then today's price reserved (a reservation waiting at a gate
+   * the spend cap paused would never be used). A grant that grew too old to send in time
+   * meanwhile (a stalled process) is given back, unsent, and asked again.
+   */
+  private async admit(): Promise<{ lease: string; reservation: Extract<SpendReservation, { ok: true }> }> {
+    const { gate, spend } = this.deps;
+    for (;;) {
+      const lease = await gate.acquire();
+      let reservation: SpendReservation;
+      try {
+        reservation = await spend.reserve();
+        if (!reservation.ok) throw await this.pauseForSpendCap(reservation.spentMicroUsd);
+      } catch (error) {
+        await gate.release(lease, 'unsent');
+        throw error;
+      }
+      if (gate.sendable(lease)) return { lease, reservation };
+      await reservation.release();
+      await gate.release(lease, 'unsent');
     }
   }
 
@@ -256,6 +301,13 @@ export class QwenOutputService {
 }
 
 const SHRINK_FACTOR = 0.6;
+
+/**
+ * How a successful call is recorded: `success` for the picture's call, `drift_retry` for one
+ * made again because the first output drifted (the reconciliation counts `success` calls to
+ * find a picture paid twice; a drift retry is paid on purpose).
+ */
+type CallPurpose = 'success' | 'drift_retry';
 
 /** Renewed by its holder, and taken back by it if it lapsed meanwhile (Redis out of reach for a while). */
 const RENEW_TWIN = `

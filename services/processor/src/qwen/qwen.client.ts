@@ -1,3 +1,5 @@
+import http, { type ClientRequest, type RequestOptions } from 'node:http';
+import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { readPictureHeader } from '@masterpost/platform';
 import axiosRetry, { exponentialDelay, isNetworkOrIdempotentRequestError } from 'axios-retry';
@@ -116,11 +118,15 @@ export class QwenClient {
     return this.options.model;
   }
 
-  async edit(input: QwenEditInput): Promise<QwenEditResult> {
+  /**
+   * One generation call. `onSent` runs when the request has left (its last byte handed to the
+   * OS): the fleet's rate window counts calls from then, not from when they were allowed.
+   */
+  async edit(input: QwenEditInput, onSent?: () => void): Promise<QwenEditResult> {
     const body = buildGenerationBody(this.options.model, input);
     let response;
     try {
-      response = await this.api.post('/services/aigc/multimodal-generation/generation', body);
+      response = await this.api.post('/services/aigc/multimodal-generation/generation', body, onSent ? { transport: sentTransport(onSent) } : {});
     } catch (error) {
       const axiosError = error as AxiosError;
       const timedOut = axiosError.code === 'ECONNABORTED' || axiosError.code === 'ETIMEDOUT';
@@ -176,4 +182,15 @@ export class QwenClient {
     }
     return bytes;
   }
+}
+
+/** Node's own http(s) request (no redirects: the API answers, it does not redirect), telling when the request has left. */
+function sentTransport(onSent: () => void): { request: (options: RequestOptions, callback: (res: http.IncomingMessage) => void) => ClientRequest } {
+  return {
+    request(options, callback) {
+      const request = (options.protocol === 'https:' ? https : http).request(options, callback);
+      request.once('finish', onSent);
+      return request;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { type RenderSpec } from '@masterpost/contracts';
 import { ThreadPool } from '@masterpost/platform';
+import type { FidelityRequest } from '../fidelity/fidelity';
 import type { RenderRequest, RenderResult } from './render-thread';
 import { NoProductFoundError, type RenderedPicture } from './render.service';
 
@@ -14,8 +15,11 @@ export interface RenderedWithCutout extends Rendered {
 
 /** The three renders, each on a worker thread. */
 export interface Renderer {
-  /** The pipeline: a Qwen output, with the seller's photo to tell holes from white parts. */
-  fromQwenOutput(qwenOutput: Buffer, original: Buffer | undefined, spec: RenderSpec): Promise<RenderedWithCutout>;
+  /**
+   * The pipeline: a Qwen output, with the seller's photo to tell holes from white parts and,
+   * with a fidelity request, to measure drift and carry the seller's pixels.
+   */
+  fromQwenOutput(qwenOutput: Buffer, original: Buffer | undefined, spec: RenderSpec, fidelity?: FidelityRequest): Promise<RenderedWithCutout>;
   /** The editor's render: a stored cutout with other settings. */
   fromCutout(cutoutPng: Buffer, spec: RenderSpec): Promise<Rendered>;
   /** The editor's mask: a Qwen output cut out along the seller's mask. */
@@ -39,7 +43,8 @@ export function createRenderPool(threads: number): { render: Renderer; close: ()
     return { picture: picture(result), cutoutPng: Buffer.from(result.cutoutPng), maskPng: Buffer.from(result.maskPng) };
   };
   const render: Renderer = {
-    fromQwenOutput: async (qwenOutput, original, spec) => withCutout(await run({ kind: 'qwen', qwenOutput, ...(original ? { original } : {}), spec })),
+    fromQwenOutput: async (qwenOutput, original, spec, fidelity) =>
+      withCutout(await run({ kind: 'qwen', qwenOutput, ...(original ? { original } : {}), spec, ...(fidelity ? { fidelity } : {}) })),
     fromCutout: async (cutoutPng, spec) => ({ picture: picture(await run({ kind: 'cutout', cutoutPng, spec })) }),
     withMask: async (qwenOutput, mask, spec) => withCutout(await run({ kind: 'mask', qwenOutput, mask, spec })),
   };

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { type RenderSpec } from '@masterpost/contracts';
 import { serveOnThread } from '@masterpost/platform';
-import { cutoutFromPng, cutoutToPng, extractProduct, extractWithMask, renderFromCutout, type RenderedPicture } from './render.service';
+import type { FidelityRequest } from '../fidelity/fidelity';
+import { cutoutFromPng, cutoutToPng, extractProduct, extractWithMask, renderFromCutout, withDrift, type RenderedPicture } from './render.service';
 
 /**
  * Rendering on a worker thread: the cut-out and shadow passes are plain JavaScript over
@@ -13,7 +14,7 @@ import { cutoutFromPng, cutoutToPng, extractProduct, extractWithMask, renderFrom
  * editor's mask).
  */
 export type RenderRequest =
-  | { kind: 'qwen'; qwenOutput: Uint8Array; original?: Uint8Array; spec: RenderSpec }
+  | { kind: 'qwen'; qwenOutput: Uint8Array; original?: Uint8Array; spec: RenderSpec; fidelity?: FidelityRequest }
   | { kind: 'cutout'; cutoutPng: Uint8Array; spec: RenderSpec }
   | { kind: 'mask'; qwenOutput: Uint8Array; mask: Uint8Array; spec: RenderSpec };
 
@@ -33,8 +34,8 @@ serveOnThread<RenderRequest, RenderResult>(async (request) => {
   }
   const extracted =
     request.kind === 'qwen'
-      ? await extractProduct(Buffer.from(request.qwenOutput), request.original ? Buffer.from(request.original) : undefined)
+      ? await extractProduct(Buffer.from(request.qwenOutput), request.original ? Buffer.from(request.original) : undefined, request.fidelity)
       : await extractWithMask(Buffer.from(request.qwenOutput), Buffer.from(request.mask));
-  const picture = await renderFromCutout(extracted.cutout, request.spec);
+  const picture = withDrift(await renderFromCutout(extracted.cutout, request.spec), extracted.drift);
   return { picture, cutoutPng: await cutoutToPng(extracted.cutout), maskPng: extracted.maskPng };
 });

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import type { ConcreteShadowType, OutputFormat, RenderSpec } from '@masterpost/contracts';
+import type { ConcreteShadowType, DriftReport, OutputFormat, RenderSpec } from '@masterpost/contracts';
+import { checkFidelity, type FidelityRequest } from '../fidelity/fidelity';
 import { checkCompliance, type ComplianceReport } from './compliance';
 import { canvasMargin, placeProduct, productLimits } from './layout';
 import { productMask, type Box } from './mask';
@@ -35,6 +36,8 @@ export interface RenderedPicture {
 export interface ExtractedProduct {
   cutout: Cutout;
   maskPng: Buffer;
+  /** How far the AI drifted from the photo and whose pixels the cutout carries (with a photo and a fidelity request). */
+  drift?: DriftReport;
 }
 
 /** Aspect ratios closer than this share are one shape (rounding of the provider's sizes). */
@@ -72,13 +75,22 @@ function backdropOf(original: Buffer | undefined, width: number, height: number)
   };
 }
 
-export async function extractProduct(qwenOutput: Buffer, original?: Buffer): Promise<ExtractedProduct> {
+/**
+ * The product from Qwen's output. With the seller's photo and a fidelity request, the output is
+ * also registered to the photo and its drift measured (fidelity/), and with `original` the
+ * cutout carries the photo's pixels along the same matted mask. The editor's mask stays in the
+ * output's frame either way.
+ */
+export async function extractProduct(qwenOutput: Buffer, original?: Buffer, fidelity?: FidelityRequest): Promise<ExtractedProduct> {
   const frame = await decodeQwenOutput(qwenOutput);
   const mask = await productMask(frame.rgb, frame.width, frame.height, frame.channels, backdropOf(original, frame.width, frame.height));
   if (!mask.box) throw new NoProductFoundError();
   const matted = matteAgainstWhite(frame, mask);
   if (!matted) throw new NoProductFoundError();
-  return { cutout: matted.cutout, maskPng: await maskToPng(matted.alpha, frame.width, frame.height) };
+  const maskPng = await maskToPng(matted.alpha, frame.width, frame.height);
+  if (!original || !fidelity) return { cutout: matted.cutout, maskPng };
+  const checked = await checkFidelity(frame, mask, matted.alpha, original, fidelity);
+  return { cutout: checked.cutout ?? matted.cutout, maskPng, drift: checked.drift };
 }
 
 const MASK_FLOOR = 12;
@@ -162,7 +174,12 @@ function encode(image: sharp.Sharp, format: OutputFormat, quality: number): Prom
   }
 }
 
-export async function renderFromQwenOutput(qwenOutput: Buffer, spec: RenderSpec, original?: Buffer): Promise<{ picture: RenderedPicture } & ExtractedProduct> {
-  const extracted = await extractProduct(qwenOutput, original);
-  return { picture: await renderFromCutout(extracted.cutout, spec), ...extracted };
+export async function renderFromQwenOutput(qwenOutput: Buffer, spec: RenderSpec, original?: Buffer, fidelity?: FidelityRequest): Promise<{ picture: RenderedPicture } & ExtractedProduct> {
+  const extracted = await extractProduct(qwenOutput, original, fidelity);
+  return { picture: withDrift(await renderFromCutout(extracted.cutout, spec), extracted.drift), ...extracted };
+}
+
+/** The drift report joins the picture's compliance report (progress, manifest, the one-call answer). */
+export function withDrift(picture: RenderedPicture, drift: DriftReport | undefined): RenderedPicture {
+  return drift ? { ...picture, compliance: { ...picture.compliance, drift } } : picture;
 }

@@ -1,5 +1,5 @@
 import { ledgerReference, storageKey } from '@masterpost/contracts';
-import { type BillingClient, type Logger, type Storage } from '@masterpost/platform';
+import { withSpan, type BillingClient, type Logger, type Storage } from '@masterpost/platform';
 import type { ImageContext, ImagesRepository } from '../adapters/images.repository';
 import type { WebhookEvents } from '../webhooks/webhook-events';
 
@@ -37,7 +37,7 @@ export class ImageSettlement {
     const settlement = { holdReference: image.holdReference, amount: image.creditsPerImage, reference: ledgerReference.imageSettlement(imageId) };
 
     if (image.imageStatus === 'done' && !image.reusedOutput) {
-      const capture = () => billing.capture({ ...settlement, description: `Picture ${image.filename}` });
+      const capture = () => withSpan('capture', { 'image.id': imageId, 'credits.amount': settlement.amount }, () => billing.capture({ ...settlement, description: `Picture ${image.filename}` }));
       const charged = (answer: { status: string; amount: number }) => answer.amount > 0 && ['applied', 'duplicate', 'from_balance'].includes(answer.status);
       let charge = await capture();
       // Another settler of this picture may have charged it a moment ago: the repeat says so.
@@ -56,7 +56,9 @@ export class ImageSettlement {
       return 'undelivered';
     }
     const free = image.imageStatus === 'done';
-    await billing.release({ ...settlement, description: `Picture ${image.filename}: ${free ? 'same photo as before, not charged again' : 'not delivered, not charged'}` });
+    await withSpan('release', { 'image.id': imageId }, () =>
+      billing.release({ ...settlement, description: `Picture ${image.filename}: ${free ? 'same photo as before, not charged again' : 'not delivered, not charged'}` }),
+    );
     await repo.setCreditsCharged(imageId, 0);
     return free ? 'free' : 'released';
   }

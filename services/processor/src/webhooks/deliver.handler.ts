@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { JobName, JobResult, WebhookDeliverPayload } from '@masterpost/contracts';
 import { checkWebhookTarget, webhookHeaders, WebhookTargetError, type Logger } from '@masterpost/platform';
 import type { DeliveryToSend, WebhookDeliveriesRepository } from '../adapters/webhooks.repository';
+import type { SellerNotices } from '../mail/seller-notices';
 import { sendWebhook } from './send-webhook';
 import type { WebhookEvents } from './webhook-events';
 
@@ -26,7 +27,7 @@ export class DeliveryFailedError extends Error {}
  * `finalAttempt` says whether BullMQ will try again, so the last failure ends the delivery.
  */
 export class WebhookDeliverHandler {
-  constructor(private readonly deps: { deliveries: WebhookDeliveriesRepository; settings: DeliverSettings; logger: Logger; events?: WebhookEvents }) {}
+  constructor(private readonly deps: { deliveries: WebhookDeliveriesRepository; settings: DeliverSettings; logger: Logger; events?: WebhookEvents; notices?: SellerNotices }) {}
 
   async handle({ deliveryId }: WebhookDeliverPayload, finalAttempt: boolean): Promise<JobResult<typeof JobName.WebhookDeliver>> {
     const { deliveries, settings } = this.deps;
@@ -77,6 +78,7 @@ export class WebhookDeliverHandler {
       this.deps.logger.warn({ endpointId, reason }, 'a webhook endpoint failing for days was turned off; the seller has a notice');
       // The seller's other endpoints hear of it, as they hear of low credits.
       await this.deps.events?.announce('endpoint.disabled', delivery.userId, endpointId, endpointId);
+      await this.deps.notices?.endpointDisabled(delivery.userId, { id: endpointId, url: delivery.url, reason });
     }
   }
 }

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { jobCatalog, type JobName, type JobPayload, type JobResult, type WorkerSettings } from '@masterpost/contracts';
-import { runWithRequestId, type IORedis, type Logger } from '@masterpost/platform';
+import { jobCatalog, JobName as JobNames, type JobName, type JobPayload, type JobResult, type WorkerSettings } from '@masterpost/contracts';
+import { runWithRequestId, traceJob, type IORedis, type Logger } from '@masterpost/platform';
 
 /** What every worker of the fleet shares: its Redis, its prefix, and how a dead process's jobs are found. */
 export interface FleetWorkerOptions {
@@ -38,8 +38,20 @@ export function catalogWorker<N extends JobName>(
       if (!parsed.success) throw new UnrecoverableError(`${name} payload is invalid: ${parsed.error.message}`);
       const payload = parsed.data as JobPayload<N>;
       // The request that queued it: its id is in every log line the job writes, and sent on to billing.
-      const requestId = (payload as { requestId?: string }).requestId;
-      return requestId ? runWithRequestId(requestId, () => handle(payload, job, token)) : handle(payload, job, token);
+      const { requestId, traceparent } = payload as { requestId?: string; traceparent?: string };
+      const run = () => (requestId ? runWithRequestId(requestId, () => handle(payload, job, token)) : handle(payload, job, token));
+      // A picture is always traced (tracing on); another job when the request queuing it was.
+      if (!traceparent && name !== JobNames.ImageProcess) return run();
+      return traceJob(
+        name === JobNames.ImageProcess ? 'picture' : name,
+        {
+          traceparent,
+          // A flow's parent (JobFinalize) waits for its children, not for a worker: no queue wait for it.
+          ...(name === JobNames.JobFinalize ? {} : { queuedAt: job.timestamp, startedAt: job.processedOn }),
+          attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': entry.queue, 'bullmq.job.id': job.id ?? '', 'bullmq.job.attempt': job.attemptsMade + 1, ...jobAttributes(payload) },
+        },
+        run,
+      );
     },
     {
       connection: fleet.connection,
@@ -54,4 +66,10 @@ export function catalogWorker<N extends JobName>(
   worker.on('error', (error) => logger.error({ err: error, queue: entry.queue }, 'worker error'));
   worker.on('failed', (job, error) => logger.warn({ jobId: job?.id, queue: entry.queue, attemptsMade: job?.attemptsMade, err: error.message }, 'job attempt failed'));
   return worker;
+}
+
+/** The ids a job's span is found by (a picture's job and image). */
+function jobAttributes(payload: unknown): Record<string, string> {
+  const { jobId, imageId } = payload as { jobId?: unknown; imageId?: unknown };
+  return { ...(typeof jobId === 'string' ? { 'job.id': jobId } : {}), ...(typeof imageId === 'string' ? { 'image.id': imageId } : {}) };
 }

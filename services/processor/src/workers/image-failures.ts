@@ -7,7 +7,8 @@ import type { ImageSettlement } from '../settlement/image-settlement';
 import type { CatalogJob } from './catalog-worker';
 import { decideOnFailure } from './failure-policy';
 
-const COOL_DOWN_MS = 2_000;
+/** After a 429 the fleet waits this long; the adaptive rate (FleetGate.throttled) does the lasting slowing down. */
+const COOL_DOWN_MS = 1_000;
 /** A wrong key, model or result host stays wrong: lifted by a processor started with other settings. */
 const CONFIG_PAUSE_MS = 24 * 3600 * 1000;
 

@@ -5,16 +5,19 @@ import type { EditRenderHandler } from '../handlers/edit-render.handler';
 import type { ImageProcessHandler } from '../handlers/image-process.handler';
 import type { JobFinalizeHandler } from '../handlers/job-finalize.handler';
 import type { RetentionHandler } from '../handlers/retention.handler';
+import type { OutboxSweepHandler } from '../mail/outbox-sweep.handler';
+import type { SendMailHandler } from '../mail/send-mail.handler';
 import type { WebhookDeliverHandler } from '../webhooks/deliver.handler';
 import type { WebhookDispatchHandler } from '../webhooks/dispatch.handler';
 import { catalogWorker, type CatalogWorker, type FleetWorkerOptions } from './catalog-worker';
 import { BILLING_RETRY_MS } from './failure-policy';
 import type { ImageFailures } from './image-failures';
+import type { ImageSlots } from './image-slots';
 
 export interface WorkerDeps {
   fleet: FleetWorkerOptions;
-  /** WORKER_CONCURRENCY: pictures one processor works on at once. */
-  imageConcurrency: number;
+  /** Pictures one processor works on at once (image-slots.ts), changed at run time; `busy` is kept here. */
+  imageSlots: ImageSlots;
   imageHandler: ImageProcessHandler;
   imageFailures: ImageFailures;
   finalizeHandler: JobFinalizeHandler;
@@ -22,6 +25,8 @@ export interface WorkerDeps {
   editHandler: EditRenderHandler;
   dispatchHandler: WebhookDispatchHandler;
   deliverHandler: WebhookDeliverHandler;
+  mailHandler: SendMailHandler;
+  outboxSweepHandler: OutboxSweepHandler;
   logger: Logger;
 }
 
@@ -35,14 +40,17 @@ export function createWorkers(deps: WorkerDeps) {
   const images: CatalogWorker<typeof JobName.ImageProcess> = catalogWorker(
     JobName.ImageProcess,
     async (payload, job, token) => {
+      deps.imageSlots.busy++;
       try {
         return await deps.imageHandler.handle(payload);
       } catch (error) {
         return deps.imageFailures.carryOut(error, job, token, images);
+      } finally {
+        deps.imageSlots.busy--;
       }
     },
     fleet,
-    { concurrency: deps.imageConcurrency },
+    { concurrency: deps.imageSlots.concurrency },
   );
 
   const jobs = catalogWorker(
@@ -70,14 +78,24 @@ export function createWorkers(deps: WorkerDeps) {
     fleet,
   );
 
+  const mail = catalogWorker(JobName.MailSend, (payload, job) => deps.mailHandler.handle(payload, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)), fleet);
+  const mailOutbox = catalogWorker(JobName.MailOutboxSweep, () => deps.outboxSweepHandler.handle(), fleet);
+
   return {
     images,
+    /** Follows the fleet: the image worker's slots, changed while it runs. */
+    setImageConcurrency(concurrency: number): void {
+      if (concurrency === deps.imageSlots.concurrency) return;
+      deps.imageSlots.concurrency = concurrency;
+      images.concurrency = concurrency;
+    },
     jobs,
     maintenance,
     edits,
     webhookEvents,
     webhookDeliveries,
+    mail,
     /** Stops taking jobs and waits for the active ones. */
-    close: () => Promise.all([images, jobs, maintenance, edits, webhookEvents, webhookDeliveries].map((worker) => worker.close())),
+    close: () => Promise.all([images, jobs, maintenance, edits, webhookEvents, webhookDeliveries, mail, mailOutbox].map((worker) => worker.close())),
   };
 }
