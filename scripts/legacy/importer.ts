@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { queryWithRetry, type Pool } from '@masterpost/platform';
 import { hashAccessCode } from '../../services/gateway/src/services/auth.service';
 import type { ImportPlan, SellerPlan } from './plan';
@@ -10,9 +9,8 @@ import type { ImportPlan, SellerPlan } from './plan';
  * one a real run would print, and nothing stays written.
  */
 export type SellerStatus = 'imported' | 'updated' | 'unchanged' | 'conflict' | 'deleted';
-
-/** How account deletion leaves an imported seller's address (SQL `email_fingerprint`, db/migrations/013). */
-const fingerprint = (email: string) => `sha256:${createHash('sha256').update(email.trim().toLowerCase()).digest('hex')}`;
+// 'deleted': the seller came across before and then deleted their account here; the SQL function
+// (db/migrations/012) answers it, from either source, so neither they nor their credits come back.
 
 export interface SellerOutcome {
   seller: SellerPlan;
@@ -84,13 +82,6 @@ export async function applyPlan(pool: Pool, plan: ImportPlan, options: ImportOpt
     while (!failed && next < plan.sellers.length) {
       const index = next++;
       const seller = plan.sellers[index]!;
-      // The seller came across before and then deleted their account here: bringing them back
-      // (and the credits they gave up) would undo what they asked for.
-      if (known.has(fingerprint(seller.email))) {
-        outcomes[index] = { seller, status: 'deleted', userId: '', granted: 0, totalGranted: 0, historyAdded: 0, stripeIdsAdded: 0 };
-        done++;
-        continue;
-      }
       // A failure stops every worker: what was committed stays whole, a re-run does the rest.
       const row = await importOne(seller).catch((error: unknown) => {
         failed = true;

@@ -48,6 +48,8 @@ export interface ServiceDeps {
 export function gatewayServices(deps: ServiceDeps) {
   const { config, jobs, storage, billing } = deps;
   const accountState = new AccountStateRepository(deps.pool);
+  // Spending, keys and webhooks wait for a proven address when verification is on.
+  const isVerified = config.emailVerificationRequired ? (userId: string) => accountState.isVerified(userId) : null;
   const jobsService = new JobsService({
     jobs,
     queue: deps.queue,
@@ -55,7 +57,7 @@ export function gatewayServices(deps: ServiceDeps) {
     credits: new JobCreditsService({
       billing,
       holdTtlSeconds: config.HOLD_TTL_SECONDS,
-      ...(config.emailVerificationRequired ? { verifiedAddress: (userId: string) => accountState.isVerified(userId) } : {}),
+      ...(isVerified ? { verifiedAddress: isVerified } : {}),
     }),
     qwenPerSecond: config.QWEN_MAX_PER_SECOND,
   });
@@ -72,7 +74,7 @@ export function gatewayServices(deps: ServiceDeps) {
       maxEntryBytes: config.IMAGE_MAX_BYTES,
     },
   });
-  const { accounts, lifecycle } = accountServices(deps);
+  const { accounts, lifecycle } = accountServices(deps, accountState);
   const accountData = new AccountDataRepository(deps.pool);
   return {
     jobsService,
@@ -81,7 +83,7 @@ export function gatewayServices(deps: ServiceDeps) {
     accounts,
     lifecycle,
     emailOf: (userId: string) => accountState.emailOf(userId),
-    verifiedAddress: requireVerifiedAddress(config.emailVerificationRequired ? (userId: string) => accountState.isVerified(userId) : null),
+    verifiedAddress: requireVerifiedAddress(isVerified),
     accountDeletion: new AccountDeletionService({ users: deps.users, data: accountData, storage, billing, logger: deps.logger }),
     accountExport: new AccountExportService({ data: accountData, storage }),
     oneCall: new OneCallService({ intake, jobsService, jobs, hub: deps.hub }),
@@ -98,9 +100,8 @@ export type GatewayServices = ReturnType<typeof gatewayServices>;
  * Sign-up and sign-in (AccountsService) and what follows (AccountLifecycleService): each needs the
  * other (a new account is welcomed; a reset password answers a session), so they meet here.
  */
-function accountServices(deps: ServiceDeps) {
+function accountServices(deps: ServiceDeps, state: AccountStateRepository) {
   const { config, billing, pool } = deps;
-  const state = new AccountStateRepository(pool);
   const tokens = new AccountTokensRepository(pool);
   const mails = new AccountMailService({
     tokens, queue: deps.queue, logger: deps.logger,
