@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { startTestStack } from '../e2e/harness';
 import { distinctPhotos, Seller } from '../e2e/seller';
 import { table, writeSection } from './report';
@@ -9,11 +10,14 @@ import { summarize } from './stats';
  * Both actions, on the three canvas sizes we make (1080, 2000 and 2048 px a side).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 12);
+/** The AI output's side: Qwen returns up to 2048 px, and the editor's actions cost most there. */
+const OUTPUT_SIDE = Number(process.env.BENCH_EDITOR_SIDE ?? 2048);
 const PRESETS = ['instagram', 'amazon', 'shopify'] as const;
 const SHADOWS = [{ type: 'drop' }, { type: 'natural' }, { type: 'reflection' }, { type: 'none' }];
 
 async function main(): Promise<void> {
-  const stack = await startTestStack({ sim: { latencyMs: 0 }, env: { SIGNUP_CREDITS: '30', LOG_LEVEL: 'warn', RATE_LIMIT_EDITS_PER_MINUTE: '1000' } });
+  const loadBefore = os.loadavg()[0]!;
+  const stack = await startTestStack({ sim: { latencyMs: 0, outputSize: { width: OUTPUT_SIDE, height: OUTPUT_SIDE } }, env: { SIGNUP_CREDITS: '30', LOG_LEVEL: 'warn', RATE_LIMIT_EDITS_PER_MINUTE: '1000' } });
   try {
     const seller = await Seller.register(stack.gatewayUrl, 'editor-bench@example.com');
     const auth = { authorization: `Bearer ${seller.token}` };
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
       }
       for (const [action, times] of [['render', renders], ['mask', masks]] as const) {
         const stats = summarize(times);
-        rows.push([pipeline, action, stats.median.toFixed(0), stats.p95.toFixed(0), `${stats.min.toFixed(0)}-${stats.max.toFixed(0)}`, stats.max < 1000 ? 'meets (< 1 s)' : 'misses (< 1 s)']);
+        rows.push([pipeline, action, stats.median.toFixed(0), stats.p95.toFixed(0), `${stats.min.toFixed(0)}-${stats.max.toFixed(0)}`, stats.p95 < 1000 ? 'meets (< 1 s)' : 'misses (< 1 s)']);
       }
       console.log(rows.slice(-2));
     }
@@ -68,8 +72,8 @@ async function main(): Promise<void> {
 (the picture's own mask sent back, so the whole cut-out runs again) one after another, after one warm-up of each. Milliseconds from
 sending the request to the answer that the new picture is stored, measured by the client: the gateway's checks, the edits queue, a
 processor's render thread (the mask action decodes the AI output again and mattes its edges), storage and the database. One
-processor with two render threads; nothing else running. The stand-in returns at most 1024 px a side; Qwen returns up to 2048, where
-the mask action's cut-out costs more: profiled once on this machine, the cut-out of a 2048 px output took 340-480 ms of a 570-760 ms render.
+processor with two render threads. The stand-in returns ${OUTPUT_SIDE} x ${OUTPUT_SIDE} px outputs (Qwen's largest), so the mask action decodes
+and cuts out a picture of that size. Load average ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end, on 2 cores.
 
 ${table(['preset', 'action', 'median', 'p95', 'range', 'target'], rows)}
 

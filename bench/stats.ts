@@ -15,3 +15,23 @@ export async function timeIt(runs: number, work: () => Promise<unknown>): Promis
   }
   return samples;
 }
+
+/**
+ * Wall and CPU milliseconds of each run (the process's user + system time, every thread).
+ * On a shared machine the wall time carries other work's queueing; the CPU time is what the
+ * work itself costs a core, whatever else runs.
+ */
+export async function timeWallAndCpu(runs: number, work: () => Promise<unknown>): Promise<{ wall: number[]; cpu: number[] }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  await work();
+  for (let run = 0; run < runs; run++) {
+    const startedCpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    await work();
+    wall.push(Number(process.hrtime.bigint() - started) / 1e6);
+    const used = process.cpuUsage(startedCpu);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  return { wall, cpu };
+}

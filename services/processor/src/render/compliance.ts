@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { ComplianceReport, ComplianceRule, RenderSpec } from '@masterpost/contracts';
+import { parseHex } from './compose';
 import { productLimits } from './layout';
 import type { Box } from './mask';
 
@@ -9,10 +10,6 @@ import type { Box } from './mask';
  * coverage. Shown per picture in the progress API and the ZIP's manifest.
  */
 export type { ComplianceReport, ComplianceRule };
-
-function parseHex(hex: string): [number, number, number] {
-  return [1, 3, 5].map((start) => parseInt(hex.slice(start, start + 2), 16)) as [number, number, number];
-}
 
 export async function checkCompliance(bytes: Buffer, spec: RenderSpec, product: Box): Promise<ComplianceReport> {
   const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -1,4 +1,4 @@
-import { boxOf, type ProductMask } from './mask';
+import { boxOf, type Box, type ProductMask } from './mask';
 
 /**
  * Edges without fringes. A boundary pixel of Qwen's output is a mix of the product and the white
@@ -33,10 +33,12 @@ interface Frame {
 
 /** The automatic mask's cutout: boundary pixels matted against the measured white. */
 export function matteAgainstWhite(frame: Frame, mask: ProductMask): Matted | null {
+  if (!mask.box) return null;
+  const box = mask.box;
   const alpha = mask.alpha.slice();
   const colour = new EdgeColours();
   const white = mask.backgroundLevel;
-  forEachEdge(frame, mask.alpha, (index, inside, depth) => {
+  forEachEdge(frame, mask.alpha, box, (index, inside, depth) => {
     const offset = index * frame.channels;
     if (!inside) {
       if (depth === 1) alpha[index] = softened(mask.alpha, frame.width, frame.height, index);
@@ -54,16 +56,18 @@ export function matteAgainstWhite(frame: Frame, mask: ProductMask): Matted | nul
     alpha[index] = share < MIN_SHARE ? 0 : Math.round(share * 255);
     colour.set(index, inside);
   });
-  return crop(frame, alpha, colour);
+  return crop(frame, alpha, colour, box);
 }
 
 /** A seller's own mask (white = product, grey = partly): its soft pixels take the colour inside. */
 export function cutoutFromAlpha(frame: Frame, alpha: Uint8Array): Matted | null {
+  const box = boxOf(alpha, frame.width, frame.height);
+  if (!box) return null;
   const colour = new EdgeColours();
-  forEachEdge(frame, alpha, (index, inside) => {
+  forEachEdge(frame, alpha, box, (index, inside) => {
     if (inside) colour.set(index, inside);
   });
-  return crop(frame, alpha, colour);
+  return crop(frame, alpha, colour, box);
 }
 
 /** How deep into the product the edge band goes: anti-aliasing and JPEG ringing reach two pixels. */
@@ -74,75 +78,81 @@ const REACH = BAND + 2;
 /**
  * Calls `visit` for every pixel in the product's edge band (partly opaque, or within BAND
  * pixels of a transparent one) with the mean colour of the fully inside pixels around it, or
- * null for a part too thin to have an inside.
+ * null for a part too thin to have an inside. Only the product's box (and the pixel around it)
+ * is walked: outside it everything is transparent.
  */
-function forEachEdge(frame: Frame, alpha: Uint8Array, visit: (index: number, inside: [number, number, number] | null, depth: number) => void): void {
+function forEachEdge(frame: Frame, alpha: Uint8Array, box: Box, visit: (index: number, inside: [number, number, number] | null, depth: number) => void): void {
   const { width, height, rgb, channels } = frame;
-  const count = width * height;
-  // Depth into the product, counted in 8-neighbour steps from the nearest transparent pixel.
-  const depth = new Uint8Array(count).fill(255);
+  const left = Math.max(0, box.left - 1);
+  const top = Math.max(0, box.top - 1);
+  const regionWidth = Math.min(width, box.left + box.width + 1) - left;
+  const regionHeight = Math.min(height, box.top + box.height + 1) - top;
+  // Depth into the product, counted in 8-neighbour steps from the nearest transparent pixel;
+  // indexed within the region.
+  const depth = new Uint8Array(regionWidth * regionHeight).fill(255);
   // Only the band around the outline is walked: a list that grows, not an array of the picture's size.
   const queue: number[] = [];
   let head = 0;
   // Only transparent pixels beside the product start the walk: the rest of the background is far from it.
-  for (let index = 0; index < count; index++) {
-    if (alpha[index] !== 0) {
-      if (alpha[index]! < 255) depth[index] = 1;
-      continue;
+  const count = width * height;
+  for (let localY = 0, local = 0; localY < regionHeight; localY++) {
+    for (let localX = 0, x = left, index = (top + localY) * width + left; localX < regionWidth; localX++, local++, x++, index++) {
+      if (alpha[index] !== 0) {
+        if (alpha[index]! < 255) depth[local] = 1;
+        continue;
+      }
+      depth[local] = 0;
+      const besideProduct =
+        (x > 0 && alpha[index - 1] !== 0) || (x < width - 1 && alpha[index + 1] !== 0) ||
+        (index >= width && alpha[index - width] !== 0) || (index < count - width && alpha[index + width] !== 0) ||
+        (x > 0 && index >= width && alpha[index - width - 1] !== 0) || (x < width - 1 && index >= width && alpha[index - width + 1] !== 0) ||
+        (x > 0 && index < count - width && alpha[index + width - 1] !== 0) || (x < width - 1 && index < count - width && alpha[index + width + 1] !== 0);
+      if (besideProduct) queue.push(local);
     }
-    depth[index] = 0;
-    const x = index % width;
-    const besideProduct =
-      (x > 0 && alpha[index - 1] !== 0) || (x < width - 1 && alpha[index + 1] !== 0) ||
-      (index >= width && alpha[index - width] !== 0) || (index < count - width && alpha[index + width] !== 0) ||
-      (x > 0 && index >= width && alpha[index - width - 1] !== 0) || (x < width - 1 && index >= width && alpha[index - width + 1] !== 0) ||
-      (x > 0 && index < count - width && alpha[index + width - 1] !== 0) || (x < width - 1 && index < count - width && alpha[index + width + 1] !== 0);
-    if (besideProduct) queue.push(index);
   }
   while (head < queue.length) {
-    const index = queue[head++]!;
-    const next = depth[index]! + 1;
+    const local = queue[head++]!;
+    const next = depth[local]! + 1;
     if (next > BAND + 1) continue;
-    const x = index % width;
-    const y = (index - x) / width;
+    const x = local % regionWidth;
+    const y = (local - x) / regionWidth;
     for (let dy = -1; dy <= 1; dy++) {
       const row = y + dy;
-      if (row < 0 || row >= height) continue;
+      if (row < 0 || row >= regionHeight) continue;
       for (let dx = -1; dx <= 1; dx++) {
         const column = x + dx;
-        if (column < 0 || column >= width) continue;
-        const neighbour = row * width + column;
+        if (column < 0 || column >= regionWidth) continue;
+        const neighbour = row * regionWidth + column;
         if (depth[neighbour]! <= next) continue;
         depth[neighbour] = next;
         queue.push(neighbour);
       }
     }
   }
-  for (let index = 0; index < count; index++) {
-    const level = depth[index]!;
-    if (level === 0 || level > BAND) continue;
-    const x = index % width;
-    const y = (index - x) / width;
-    let r = 0;
-    let g = 0;
-    let b = 0;
-    let n = 0;
-    for (let dy = -REACH; dy <= REACH; dy++) {
-      const row = y + dy;
-      if (row < 0 || row >= height) continue;
-      for (let dx = -REACH; dx <= REACH; dx++) {
-        const column = x + dx;
-        if (column < 0 || column >= width) continue;
-        const neighbour = row * width + column;
-        if (depth[neighbour]! <= BAND) continue;
-        const offset = neighbour * channels;
-        r += rgb[offset]!;
-        g += rgb[offset + 1]!;
-        b += rgb[offset + 2]!;
-        n++;
+  for (let y = 0, local = 0; y < regionHeight; y++) {
+    for (let x = 0; x < regionWidth; x++, local++) {
+      const level = depth[local]!;
+      if (level === 0 || level > BAND) continue;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let n = 0;
+      for (let dy = -REACH; dy <= REACH; dy++) {
+        const row = y + dy;
+        if (row < 0 || row >= regionHeight) continue;
+        for (let dx = -REACH; dx <= REACH; dx++) {
+          const column = x + dx;
+          if (column < 0 || column >= regionWidth) continue;
+          if (depth[row * regionWidth + column]! <= BAND) continue;
+          const offset = ((top + row) * width + left + column) * channels;
+          r += rgb[offset]!;
+          g += rgb[offset + 1]!;
+          b += rgb[offset + 2]!;
+          n++;
+        }
       }
+      visit((top + y) * width + left + x, n ? [Math.round(r / n), Math.round(g / n), Math.round(b / n)] : null, level);
     }
-    visit(index, n ? [Math.round(r / n), Math.round(g / n), Math.round(b / n)] : null, level);
   }
 }
 
@@ -172,8 +182,9 @@ function softened(alpha: Uint8Array, width: number, height: number, index: numbe
   return Math.max(64, Math.round(sum / 9));
 }
 
-function crop(frame: Frame, alpha: Uint8Array, colour: EdgeColours): Matted | null {
-  const box = boxOf(alpha, frame.width, frame.height);
+/** The cutout of the product's box (matting only ever lowers alpha inside `within`, the mask's box). */
+function crop(frame: Frame, alpha: Uint8Array, colour: EdgeColours, within: Box): Matted | null {
+  const box = boxOf(alpha, frame.width, frame.height, within);
   if (!box) return null;
   const data = Buffer.alloc(box.width * box.height * 4);
   for (let y = 0; y < box.height; y++) {

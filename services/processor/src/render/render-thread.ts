@@ -5,9 +5,10 @@ import type { FidelityRequest } from '../fidelity/fidelity';
 import { cutoutFromPng, cutoutToPng, extractProduct, extractWithMask, renderFromCutout, withDrift, type RenderedPicture } from './render.service';
 
 /**
- * Rendering on a worker thread: the cut-out and shadow passes are plain JavaScript over
- * millions of pixels (a quarter to nearly a second a picture). Off the main thread, the
- * processor keeps renewing its job locks and sends rate-limited calls when their slot comes.
+ * Rendering on a worker thread: decoding, the mask's passes (JavaScript, over a reduced copy
+ * and the edge band) and encoding cost a tenth to a quarter of a second of CPU a picture. Off
+ * the main thread, the processor keeps renewing its job locks and sends rate-limited calls when
+ * their slot comes.
  *
  * Three requests: a Qwen output (the pipeline; the seller's photo tells holes from white
  * parts), a stored cutout (the editor's render) and a Qwen output with a seller's mask (the

@@ -3,8 +3,9 @@ import type { ConcreteShadowType, DriftReport, OutputFormat, RenderSpec } from '
 import { checkFidelity, type FidelityRequest } from '../fidelity/fidelity';
 import { checkCompliance, type ComplianceReport } from './compliance';
 import { canvasMargin, placeProduct, productLimits } from './layout';
-import { productMask, type Box } from './mask';
+import { productMask, type BackdropSource, type Box } from './mask';
 import { cutoutFromAlpha, matteAgainstWhite, type Cutout } from './matte';
+import { composeLayer, composeOver, filledRegion } from './compose';
 import { chooseShadow, dropShadow, naturalShadow, reflection, type ShadowLayer } from './shadows';
 
 /**
@@ -53,13 +54,13 @@ async function decodeQwenOutput(qwenOutput: Buffer) {
  * when both have one shape: an output framed otherwise would not line up with the photo, and a
  * label compared with the backdrop beside it would be taken for a hole.
  */
-function backdropOf(original: Buffer | undefined, width: number, height: number) {
+function backdropOf(original: Buffer | undefined, frameWidth: number, frameHeight: number): BackdropSource | undefined {
   if (!original) return undefined;
-  return async () => {
+  return async (width, height) => {
     try {
       const photo = await sharp(original, { limitInputPixels: 100_000_000 }).metadata();
       const upright = (photo.orientation ?? 1) >= 5 ? photo.height / photo.width : photo.width / photo.height;
-      if (Math.abs(upright - width / height) > (width / height) * SAME_SHAPE) return null;
+      if (Math.abs(upright - frameWidth / frameHeight) > (frameWidth / frameHeight) * SAME_SHAPE) return null;
       return await sharp(original, { limitInputPixels: 100_000_000 })
         .rotate()
         .flatten({ background: '#ffffff' })
@@ -143,27 +144,41 @@ export async function renderFromCutout(cutout: Cutout, spec: RenderSpec): Promis
     .toBuffer();
 
   let layer: ShadowLayer | null = null;
-  if (drawn === 'drop' || drawn === 'natural') {
-    const alpha = new Uint8Array(productWidth * productHeight);
-    for (let index = 0; index < alpha.length; index++) alpha[index] = productRgba[index * 4 + 3]!;
-    layer = drawn === 'drop' ? await dropShadow(alpha, product, canvas, spec.shadow) : await naturalShadow(product, canvas, spec.shadow);
-  } else if (drawn === 'reflection') {
-    layer = reflection(productRgba, product, canvas, spec.shadow, reflectionHeight);
-  }
+  if (drawn === 'drop') layer = await dropShadow(productRgba, product, canvas, spec.shadow);
+  else if (drawn === 'natural') layer = await naturalShadow(product, canvas, spec.shadow);
+  else if (drawn === 'reflection') layer = reflection(productRgba, product, canvas, spec.shadow, reflectionHeight);
 
-  const composed = sharp({ create: { width: canvasWidth, height: canvasHeight, channels: 3, background: spec.background } })
-    .composite([
-      ...(layer ? [{ input: layer.input, raw: layer.raw, left: layer.left, top: layer.top }] : []),
-      { input: productRgba, raw: { width: productWidth, height: productHeight, channels: 4 as const }, left: product.left, top: product.top },
-    ])
-    .toColourspace('srgb');
-  const bytes = await encode(composed, spec.format, spec.quality);
+  const bytes = await encode(await composeOnCanvas(spec, productRgba, product, layer), spec.format, spec.quality);
   const compliance = await checkCompliance(bytes, spec, product);
   return { bytes, format: spec.format, width: canvasWidth, height: canvasHeight, shadow, product, compliance };
 }
 
+/**
+ * The product and its shadow composed over the region they cover, then set on the canvas's
+ * background by `extend`. Composing the whole canvas in libvips (floating point, every pixel)
+ * cost more than encoding it; here only the region is walked, in integers (compose.ts).
+ */
+async function composeOnCanvas(spec: RenderSpec, productRgba: Buffer, product: Box, layer: ShadowLayer | null): Promise<sharp.Sharp> {
+  const { width: canvasWidth, height: canvasHeight } = spec.canvas;
+  const layerBox = layer ? { left: layer.left, top: layer.top, width: layer.raw.width, height: layer.raw.height } : product;
+  const left = Math.min(product.left, layerBox.left);
+  const top = Math.min(product.top, layerBox.top);
+  const region: Box = {
+    left,
+    top,
+    width: Math.max(product.left + product.width, layerBox.left + layerBox.width) - left,
+    height: Math.max(product.top + product.height, layerBox.top + layerBox.height) - top,
+  };
+  const pixels = filledRegion(region, spec.background);
+  if (layer) composeLayer(pixels, region, layer);
+  composeOver(pixels, region, productRgba, product);
+  return sharp(pixels, { raw: { width: region.width, height: region.height, channels: 3 } })
+    .extend({ left, top, right: canvasWidth - left - region.width, bottom: canvasHeight - top - region.height, background: spec.background })
+    .toColourspace('srgb');
+}
+
 /** Encodes without metadata: sharp drops EXIF, GPS and ICC unless asked to keep them. */
-function encode(image: sharp.Sharp, format: OutputFormat, quality: number): Promise<Buffer> {
+export function encode(image: sharp.Sharp, format: OutputFormat, quality: number): Promise<Buffer> {
   switch (format) {
     case 'jpeg':
       return image.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0', mozjpeg: false }).toBuffer();
