@@ -1,7 +1,7 @@
 import http from 'node:http';
 import request from 'supertest';
 import { masterpostClient } from '@masterpost/client';
-import { presets, pipelineIds, type PipelineId } from '@masterpost/contracts';
+import { presets, pipelineIds, publicRoutes, type PipelineId } from '@masterpost/contracts';
 import { contractOf, type ExpectDocumented } from './contract';
 import { binaryBody, getBinary, inspectPicture, productPhoto } from './fixtures';
 import { cleanUpAfter, startTestStack, type TestStack } from './harness';
@@ -75,6 +75,14 @@ test('an API key: shown once, used on every seller route and the one-call route,
   expect((await withKey.GET('/credits/balance')).data).toMatchObject({ available: expect.any(Number) });
   // A key cannot make or revoke keys: one that leaks cannot outlive its revocation.
   expect((await withKey.POST('/api/v1/keys', { body: { name: 'from a key' } })).response.status).toBe(401);
+  // Every route the document keeps for a session (its security names the bearer token alone) refuses the key.
+  const sessionOnly = publicRoutes.filter((route) => route.access === 'session');
+  expect(sessionOnly.map((route) => `${route.method} ${route.path}`).sort()).toEqual(['delete /api/v1/keys/{keyId}', 'get /api/v1/keys', 'post /api/v1/keys', 'post /auth/password']);
+  for (const route of sessionOnly) {
+    const path = route.path.replace('{keyId}', made.data!.id);
+    const answer = await request(secondGateway)[route.method as 'get' | 'post' | 'delete'](path).set('x-api-key', key).send({ name: 'x', password: 'another horse battery staple' });
+    expect({ route: route.path, status: answer.status }).toEqual({ route: route.path, status: 401 });
+  }
 
   const revoked = await signedIn.DELETE('/api/v1/keys/{keyId}', { params: { path: { keyId: made.data!.id } } });
   expectDocumented('delete', '/api/v1/keys/{keyId}', 200, revoked.data);

@@ -25,6 +25,14 @@ Exit status:
   3    the gateway could not be reached or had a fault; try again
   130  interrupted (Ctrl-C); run the same command again to resume`;
 
+/** Help text of the commands that act on the account, a key, a job or a picture rather than make pictures. */
+export const ACTION_EXIT_CODES_HELP = `
+Exit status:
+  0    done
+  2    usage or sign-in error (a wrong password included), the gateway refused (its message
+       is printed), or the question was answered no
+  3    the gateway could not be reached or had a fault; try again`;
+
 /**
  * An error the user should read, with the status the process ends with. Thrown anywhere in a
  * command and turned into one line on stderr by main.ts, instead of a stack trace.

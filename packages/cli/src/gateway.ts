@@ -27,6 +27,14 @@ export function anonymous(url: string): Connection {
   return { client: masterpostClient({ baseUrl: url }), url };
 }
 
+/**
+ * For the public routes (the gallery, the packs, a mailed link, a forgotten password): no key
+ * is needed, but the gateway is the one logged in to unless told otherwise.
+ */
+export async function publicGateway(urlOption: string | undefined): Promise<Connection> {
+  return anonymous(gatewayUrl(urlOption, await readConfig()));
+}
+
 export interface ErrorDetails {
   code: string | undefined;
   message: string | undefined;
@@ -56,8 +64,13 @@ export function failure(what: string, connection: Connection, answer: { error?: 
   const { status } = answer.response;
   const { code, message, details } = errorDetails(answer.error);
   const said = message ?? `HTTP ${status}`;
+  // A wrong password given to an account action is the user's typo, not a dead key.
+  if (code === 'invalid_credentials') return usageError(`${what}: ${said}`);
   if (status === 401) {
     return usageError(`the gateway at ${connection.url} refused the API key (${said}): run "masterpost login" again`);
+  }
+  if (code === 'email_not_verified') {
+    return usageError(`${what}: ${said}. Follow the link we mailed you (or run "masterpost account verify <link>"); "masterpost account resend-verification" sends a new one`);
   }
   if (code === 'insufficient_credits' && typeof details.needed === 'number' && typeof details.available === 'number') {
     return insufficientCredits(details.needed, details.available, connection.url);

@@ -9,6 +9,10 @@ import { processFolder } from './commands/process';
 import { showStatus } from './commands/status';
 import { registerHistory } from './commands/history-program';
 import { registerWebhooks } from './commands/webhooks-program';
+import { registerAccount } from './commands/account-program';
+import { registerKeys } from './commands/keys-program';
+import { registerOffer } from './commands/offer-program';
+import { registerWork } from './commands/work-program';
 import { configDir } from './config-store';
 import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import { installInterruptHandler } from './interrupt';
@@ -44,10 +48,11 @@ export function buildProgram(finish: (code: ExitCode) => void): Command {
       'after',
       `
 Getting started:
-  $ masterpost login --email you@example.com
+  $ masterpost signup --email you@example.com    # or, with an account: masterpost login --email ...
   $ masterpost process ./photos --marketplace amazon --out ./ready
   $ masterpost picture ./bottle.jpg --marketplace etsy
   $ masterpost balance
+  $ masterpost buy pro --open
   $ masterpost process --help
 
 The API key is kept in ${configDir()}
@@ -67,9 +72,9 @@ ${EXIT_CODES_HELP}`,
       'after',
       `
 The password is read from $MASTERPOST_PASSWORD, or asked for without echo. It is never stored:
-only the key is, in a file readable by you alone (mode 0600). Forgot the password? Ask for a
-reset link at <gateway>/forgot-password; the email address, the password and deleting the
-account are on <gateway>/account.
+only the key is, in a file readable by you alone (mode 0600). No account yet? masterpost signup.
+Forgot the password? masterpost account forgot-password (or <gateway>/forgot-password); the
+address, the password, your data and deleting the account: masterpost account --help.
 
 Moved from the old Masterpost? Sign in once with the access code it mailed you (MP-XXXX-XXXX,
 from $MASTERPOST_ACCESS_CODE or asked for) and choose a password ($MASTERPOST_NEW_PASSWORD, or
@@ -144,20 +149,22 @@ ${PICTURE_EXIT_CODES_HELP}`,
 
   registerWebhooks(program, finish, urlOption);
   registerHistory(program, finish, urlOption);
+  registerWork(program, finish, urlOption);
 
   program
     .command('status')
     .description('Show where a job is: pictures done and failed, time left, credits; the full report once it has ended.')
     .argument('<job>', 'a job id, or the --out folder of "masterpost process"')
+    .option('-p, --pictures', 'also list each picture: its id (for edit and image), file, status, marketplace checks and drift report')
     .addOption(urlOption())
     .addHelpText(
       'after',
       `
 Examples:
   $ masterpost status 0b7c6f0e-3f4a-4b7e-9a51-2f4d1c9e8a10
-  $ masterpost status ./ready`,
+  $ masterpost status ./ready --pictures`,
     )
-    .action(async (job: string, options: { url?: string }) => finish(await showStatus(job, options)));
+    .action(async (job: string, options: { url?: string; pictures?: boolean }) => finish(await showStatus(job, options)));
 
   program
     .command('download')
@@ -180,6 +187,10 @@ Examples:
     .addOption(urlOption())
     .addHelpText('after', '\nExample:\n  $ masterpost balance')
     .action(async (options: { url?: string }) => finish(await showBalance(options)));
+
+  registerOffer(program, finish, urlOption);
+  registerKeys(program, finish, urlOption);
+  registerAccount(program, finish, urlOption);
 
   return program;
 }

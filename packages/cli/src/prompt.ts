@@ -58,3 +58,14 @@ export function askHidden(question: string): Promise<string> {
     input.on('data', onData);
   });
 }
+
+/**
+ * Before something that cannot be undone (revoking a key, deleting a job or the account): --yes
+ * goes ahead, a terminal is asked, and a script without --yes is stopped with the flag to pass
+ * rather than left hanging on a question nobody sees. False when the user answered no.
+ */
+export async function confirmDanger(question: string, action: string, yes: boolean | undefined): Promise<boolean> {
+  if (yes) return true;
+  if (!canAsk()) throw new CliError(`there is no terminal to confirm in: pass --yes to ${action} without being asked`, ExitCode.Usage);
+  return confirm(question);
+}

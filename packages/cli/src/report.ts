@@ -63,3 +63,36 @@ export function runningLine(progress: Progress): string {
 export function rejectedReport(rejected: RejectedFile[]): string[] {
   return rejected.length ? [`Refused at upload, not charged (${rejected.length}):`, ...rejected.map((file) => `  ${file.filename}: ${file.code}: ${file.message}`)] : [];
 }
+
+type Picture = Progress['images'][number];
+type Drift = NonNullable<NonNullable<Picture['compliance']>['drift']>;
+
+/** The drift report in a few words and numbers, as the web page's badge shows it on hover. */
+export function driftSummary(drift: Drift): string {
+  const pixels = drift.product_pixels === 'original' ? 'your photo' : 'the AI output';
+  const detail = `${drift.detail_change >= 0 ? '+' : ''}${Math.round(drift.detail_change * 100)}%`;
+  return `drift ${drift.verdict} (colour ΔE ${drift.delta_e_mean.toFixed(1)}, p95 ${drift.delta_e_p95.toFixed(1)}; structure SSIM ${drift.ssim.toFixed(2)}; detail ${detail}; product pixels from ${pixels}${drift.product_pixels_reason ? `: ${drift.product_pixels_reason}` : ''})`;
+}
+
+/**
+ * One tab-separated line a picture (`status --pictures`): its id (what `edit` and `image` take),
+ * its file and output, its status, the marketplace checks and the drift report; for a picture
+ * not delivered, why.
+ */
+export function pictureLine(picture: Picture): string {
+  const name = picture.output_name && picture.output_name !== picture.filename ? `${picture.filename} -> ${picture.output_name}` : picture.filename;
+  const columns = [picture.image_id, name, picture.status];
+  if (picture.status === 'failed' || picture.status === 'cancelled') {
+    columns.push(picture.error ? `${picture.error.code}: ${picture.error.message}` : picture.status, 'not charged');
+    return columns.join('\t');
+  }
+  const compliance = picture.compliance;
+  if (compliance) {
+    const broken = compliance.rules.filter((rule) => !rule.pass).map((rule) => `${rule.rule} (expected ${rule.expected}, got ${rule.actual})`);
+    columns.push(compliance.passed ? 'checks pass' : `checks FAIL: ${broken.join('; ') || 'a check'}`);
+    if (compliance.drift) columns.push(driftSummary(compliance.drift));
+  }
+  if (picture.shadow) columns.push(`shadow ${picture.shadow}`);
+  if (picture.charged === false) columns.push('reused, not charged');
+  return columns.join('\t');
+}

@@ -82,7 +82,7 @@ function operation(route: PublicRoute): JsonSchema {
     ...(parameters.length ? { parameters } : {}),
     ...(route.body ? { requestBody: { required: true, content: { [route.body.contentType]: { schema: schemaRef(route.body.schema, 'input') } } } } : {}),
     responses: Object.fromEntries(Object.entries(answers).map(([status, answer]) => [status, answerObject(Number(status), answer)])),
-    ...(route.access === 'public' ? { security: [] } : {}),
+    ...(route.access === 'public' ? { security: [] } : route.access === 'session' ? { security: [{ bearer: [] }] } : {}),
   };
 }
 

@@ -11,7 +11,8 @@ import {
  * what it answers. The OpenAPI document (openapi.ts) is made from this table and the gateway's
  * test checks that every route it serves is here, so a route cannot exist undocumented.
  */
-export type Access = 'public' | 'seller' | 'operator';
+/** `session`: a seller signed in (the bearer token from /auth/login), never an API key: a key cannot make, list or revoke keys, nor change the password. */
+export type Access = 'public' | 'seller' | 'session' | 'operator';
 
 export interface Answer {
   description: string;
@@ -78,7 +79,7 @@ export const publicRoutes: PublicRoute[] = [
   { method: 'post', path: '/auth/login', operationId: 'login', summary: 'Sign in with a password, or once with an old Masterpost access code', tag: 'account', access: 'public',
     body: { contentType: 'application/json', schema: loginRequest },
     answers: { 200: json('the session (password_required after an access code)', session), 400: error('invalid input'), 401: error('wrong email, password or access code'), 429: error('too many attempts') } },
-  { method: 'post', path: '/auth/password', operationId: 'changePassword', summary: 'Choose a new password (the current one unless the account has none yet); other sessions end', tag: 'account', access: 'seller',
+  { method: 'post', path: '/auth/password', operationId: 'changePassword', summary: 'Choose a new password (the current one unless the account has none yet); other sessions end', tag: 'account', access: 'session',
     body: { contentType: 'application/json', schema: passwordChangeRequest },
     answers: { 200: json('a new session', session), 400: error('the new password is not acceptable'), 401: error('the current password is wrong'), 429: error('too many attempts') } },
   { method: 'get', path: '/auth/me', operationId: 'me', summary: 'The signed-in seller and their credits', tag: 'account', access: 'seller',
@@ -108,12 +109,12 @@ export const publicRoutes: PublicRoute[] = [
   { method: 'delete', path: '/auth/account', operationId: 'deleteAccount', summary: 'Delete the account: pictures and files at once, keys and webhooks removed, the ledger kept anonymised', tag: 'account', access: 'seller',
     body: { contentType: 'application/json', schema: accountDeletionRequest },
     answers: { 200: json('deleted', accountDeleted), 400: error('the confirmation is missing'), 401: error('wrong password'), 409: error('jobs still running: cancel them first') } },
-  { method: 'post', path: '/api/v1/keys', operationId: 'createKey', summary: 'Make an API key (shown this once); a signed-in session only, not a key', tag: 'account', access: 'seller',
+  { method: 'post', path: '/api/v1/keys', operationId: 'createKey', summary: 'Make an API key (shown this once); a signed-in session only, not a key', tag: 'account', access: 'session',
     body: { contentType: 'application/json', schema: apiKeyCreateRequest },
     answers: { 201: json('the key, with the key itself', createdApiKey), 400: error('no name, or too many keys'), 403: error('email_not_verified') } },
-  { method: 'get', path: '/api/v1/keys', operationId: 'listKeys', summary: 'The seller\'s API keys: prefix, last use, revoked or not', tag: 'account', access: 'seller',
+  { method: 'get', path: '/api/v1/keys', operationId: 'listKeys', summary: 'The seller\'s API keys: prefix, last use, revoked or not', tag: 'account', access: 'session',
     answers: { 200: json('the keys', apiKeyList) } },
-  { method: 'delete', path: `/api/v1/keys/${idParam('keyId')}`, operationId: 'revokeKey', summary: 'Revoke an API key: refused at once everywhere', tag: 'account', access: 'seller',
+  { method: 'delete', path: `/api/v1/keys/${idParam('keyId')}`, operationId: 'revokeKey', summary: 'Revoke an API key: refused at once everywhere', tag: 'account', access: 'session',
     answers: { 200: json('the key, revoked', apiKeyItem), 404: error('no such key') } },
   { method: 'post', path: '/api/v1/webhooks', operationId: 'createWebhook', summary: 'Register an endpoint for events (its signing secret shown once)', tag: 'webhooks', access: 'seller',
     body: { contentType: 'application/json', schema: webhookEndpointCreateRequest },

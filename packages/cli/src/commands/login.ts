@@ -22,7 +22,7 @@ export interface LoginOptions {
 }
 
 /** At most 100 characters, as the gateway allows. */
-const keyName = (): string => `masterpost CLI on ${os.hostname()}`.slice(0, 100);
+export const keyName = (): string => `masterpost CLI on ${os.hostname()}`.slice(0, 100);
 
 export async function login(options: LoginOptions): Promise<ExitCode> {
   const url = (options.url ?? process.env.MASTERPOST_URL ?? DEFAULT_GATEWAY_URL).replace(/\/+$/, '');
@@ -69,7 +69,7 @@ async function makeKey(connection: Connection, credentials: SignIn): Promise<str
     if (session.response.status === 401 || code === 'invalid_credentials') {
       throw usageError(byCode
         ? 'wrong email or access code, or the code was already replaced by a password: sign in with --email and the password'
-        : `wrong email or password. Forgot the password? A reset link is mailed from ${connection.url}/forgot-password`);
+        : `wrong email or password. Forgot the password? masterpost account forgot-password --email ${credentials.email} mails a reset link`);
     }
     throw failure('signing in', connection, session);
   }

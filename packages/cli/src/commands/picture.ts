@@ -77,7 +77,7 @@ export async function makePicture(fileArgument: string, options: PictureOptions)
   while (answer.response.status === 202) {
     const pictureId = answer.response.headers.get('x-picture-id') ?? pictureIdOf(answer.data);
     if (!pictureId) throw failure('waiting for the picture', connection, { error: { error: { message: 'the gateway answered 202 without naming the picture' } }, response: answer.response });
-    onInterruptSay(`Interrupted. Picture ${pictureId} is still being made at ${connection.url} (and is charged once made).`);
+    onInterruptSay(`Interrupted. Picture ${pictureId} is still being made at ${connection.url} (and is charged once made); get it then with: masterpost image ${pictureId}`);
     say(`Still being made (picture ${pictureId}); waiting for it...`);
     answer = await withRetries(connection, `waiting for picture ${pictureId}`, () =>
       connection.client.GET('/api/v1/pictures/{pictureId}', {
