@@ -1,5 +1,5 @@
 import { cleanUpAfter, startTestStack, type TestStack } from './harness';
-import { everyAlert, moneyProblems, pictureBills, promtoolTestRules, readiness, readinessUntil, ruleExpr, SeriesRecorder, service, sleep } from './drill-kit';
+import { dependencyAlertTime, everyAlert, firingAlerts, moneyProblems, pictureBills, promtoolTestRules, readiness, readinessUntil, ruleExpr, scrapeTarget, SeriesRecorder, service, sleep } from './drill-kit';
 import { distinctPhotos, eventually, Seller } from './seller';
 
 /**
@@ -7,7 +7,8 @@ import { distinctPhotos, eventually, Seller } from './seller';
  * then goes on (SIGCONT). Settlements sent meanwhile sit unanswered in its socket backlog and are
  * applied when it wakes, after their callers gave up; the retries must find them done. Every
  * picture ends, each delivered one is charged exactly once, nothing stays reserved, the gateway's
- * /ready names billing while it is frozen, and the alert rules are run on what was scraped.
+ * /ready names billing while it is frozen, and the alert rules are run on what was scraped: the
+ * gateway's dependency warning fires while billing is frozen, and nothing pages.
  */
 jest.setTimeout(150_000);
 
@@ -64,7 +65,10 @@ test('billing frozen 20 s mid-batch: /ready names billing, every picture ends, e
     await recorder.stop();
     // Billing's /metrics went unanswered for the freeze: MasterpostServiceDown's condition held
     // for billing alone, and cleared after. Its `for: 2m` keeps a 20 s freeze from paging: it
-    // never fires here, and no other alert does either (at the end, nor in the middle).
+    // never fires here. The gateway's /ready named billing all along, and its gauge with it:
+    // MasterpostDependencyDown (a warning) fires inside the freeze for the gateway's dependency
+    // `billing`, and for nothing else; no other alert fires, then or in the middle, and none at
+    // the end.
     const up = 'up{job="masterpost-billing", instance="billing"}';
     const downSteps = recorder.stepsWhere(up, 0);
     expect(downSteps.length).toBeGreaterThanOrEqual(10);
@@ -72,13 +76,22 @@ test('billing frozen 20 s mid-batch: /ready names billing, every picture ends, e
     expect(middle).toBeGreaterThanOrEqual(frozenAt);
     expect(middle).toBeLessThanOrEqual(thawedAt);
     const end = recorder.step - 1;
-    const quiet = (at: number) => everyAlert().map((alertname) => ({ eval_time: `${at}s`, alertname, exp_alerts: [] }));
+    const gateway = scrapeTarget(stack, 'gateway');
+    const firesAt = dependencyAlertTime(recorder, 'billing', [gateway], { from: frozenAt, to: thawedAt - 1 });
+    const quiet = (at: number, except = '') => everyAlert().filter((alertname) => alertname !== except).map((alertname) => ({ eval_time: `${at}s`, alertname, exp_alerts: [] }));
     const result = promtoolTestRules(recorder, 'billing frozen 20 s', {
       promql_expr_test: [
         { expr: ruleExpr('MasterpostServiceDown'), eval_time: `${middle}s`, exp_samples: [{ labels: up, value: 0 }] },
         { expr: ruleExpr('MasterpostServiceDown'), eval_time: `${end}s`, exp_samples: [] },
+        // Every picture counted as it ended, none failed: the failure ratio's alert had nothing to see.
+        { expr: 'sum by (outcome) (pictures_ended_total)', eval_time: `${end}s`, exp_samples: [{ labels: '{outcome="delivered"}', value: 8 }, { labels: '{outcome="failed"}', value: 0 }] },
       ],
-      alert_rule_test: [...quiet(middle), ...quiet(end)],
+      alert_rule_test: [
+        { eval_time: `${firesAt}s`, alertname: 'MasterpostDependencyDown', exp_alerts: firingAlerts('MasterpostDependencyDown', [{ ...gateway, dependency: 'billing' }]) },
+        ...quiet(firesAt, 'MasterpostDependencyDown'),
+        ...quiet(middle, 'MasterpostDependencyDown'),
+        ...quiet(end),
+      ],
     });
     expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
   } finally {

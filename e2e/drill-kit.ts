@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { parse } from 'yaml';
 import { alertRules, metricNames } from '../deploy/metric-names';
 import { freePort, ROOT, type RunningService } from '../scripts/stack';
 import type { TestStack } from './harness';
@@ -280,6 +281,76 @@ export function ruleExpr(alert: string): string {
 }
 
 export const everyAlert = (): string[] => alertRules().map((rule) => rule.alert);
+
+interface RuleText {
+  alert: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+function ruleText(alert: string): RuleText {
+  const file = parse(readFileSync(path.join(ROOT, 'deploy', 'prometheus', 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: RuleText[] }> };
+  const rule = file.groups.flatMap((group) => group.rules).find((candidate) => candidate.alert === alert);
+  if (!rule) throw new Error(`no alert ${alert} in deploy/prometheus/alerts.yml`);
+  return rule;
+}
+
+/** A rule's `for:` in seconds (`10s`, `2m`), as deployed. */
+export function ruleForSeconds(alert: string): number {
+  const match = /^(\d+)(s|m|h)$/.exec(ruleText(alert).for ?? '0s');
+  if (!match) throw new Error(`${alert}: a for: this reader does not know`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
+}
+
+/**
+ * The alerts promtool should list for `alert` firing on these label sets: the rule's own labels
+ * added, its annotations rendered as Prometheus would (only `{{ $labels.x }}`: a drill expects
+ * no figure it cannot know).
+ */
+export function firingAlerts(alert: string, labelSets: Array<Record<string, string>>): Array<{ exp_labels: Record<string, string>; exp_annotations: Record<string, string> }> {
+  const rule = ruleText(alert);
+  return labelSets.map((labels) => ({
+    exp_labels: { ...labels, ...rule.labels },
+    exp_annotations: Object.fromEntries(
+      Object.entries(rule.annotations ?? {}).map(([name, template]) => {
+        const text = template.replace(/\{\{\s*\$labels\.(\w+)\s*\}\}/g, (_, label: string) => labels[label] ?? '');
+        if (text.includes('{{')) throw new Error(`${alert}: annotation ${name} needs more than labels`);
+        return [name, text];
+      }),
+    ),
+  }));
+}
+
+/** What the scrape configuration names a service by: its job and instance labels. */
+export function scrapeTarget(stack: TestStack, name: string): { job: string; instance: string } {
+  const running = service(stack, name);
+  return { job: `masterpost-${running.name.replace(/-.*$/, '')}`, instance: running.name };
+}
+
+/**
+ * When MasterpostDependencyDown must be firing for `dependency` on every service of `targets`,
+ * read from the recorded gauge: its `for:` after the last of them first showed the dependency
+ * down in the outage (`from` to `to`, recorder steps), plus a second for the evaluation. Throws
+ * (the drill fails, saying why) unless that moment is inside the outage and each gauge stayed at
+ * 0 from its first 0 until then: the alert must have fired while the fault lasted, not after.
+ */
+export function dependencyAlertTime(recorder: SeriesRecorder, dependency: string, targets: Array<{ job: string; instance: string }>, outage: { from: number; to: number }): number {
+  const waits = ruleForSeconds('MasterpostDependencyDown');
+  const series = targets.map((target) => ({ ...target, name: `masterpost_dependency_up{dependency="${dependency}", job="${target.job}", instance="${target.instance}"}` }));
+  const firstDown = series.map((one) => {
+    const down = recorder.stepsWhere(one.name, 0).filter((step) => step >= outage.from && step <= outage.to);
+    if (down.length === 0) throw new Error(`${one.name} never read 0 during the outage (steps ${outage.from} to ${outage.to})`);
+    return { ...one, first: down[0]!, down: new Set(down) };
+  });
+  const firesAt = Math.max(...firstDown.map((one) => one.first)) + waits + 1;
+  if (firesAt > outage.to) throw new Error(`MasterpostDependencyDown would fire at step ${firesAt}, after the outage ended at ${outage.to}: ${JSON.stringify(firstDown.map((one) => ({ series: one.name, firstDown: one.first })))}`);
+  for (const one of firstDown) {
+    const gaps = Array.from({ length: firesAt - one.first + 1 }, (_, offset) => one.first + offset).filter((step) => !one.down.has(step));
+    if (gaps.length) throw new Error(`${one.name} was not 0 throughout steps ${one.first} to ${firesAt}: not 0 at ${gaps.join(', ')}`);
+  }
+  return firesAt;
+}
 
 /**
  * `promtool test rules` on the recorded series, with deploy/prometheus/alerts.yml as it is and

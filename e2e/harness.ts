@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import IORedis from 'ioredis';
+import { createRedis, primariesOf, type RedisSettings } from '@masterpost/platform';
 import { dropDatabase } from '../db/migrate';
 import { nodeArgs, ROOT, startStack, type Stack, type StackOptions } from '../scripts/stack';
 import { startSim, type SimOptions, type SimServer } from '../tools/dashscope-sim/src/server';
@@ -30,6 +30,11 @@ export async function startTestStack(
     sim?: Partial<SimOptions>;
     /** Another Redis than the machine's (a test that restarts it must not disturb the others). */
     redisUrl?: string;
+    /**
+     * A Redis Cluster's nodes (host:port) instead of a single Redis: the services connect to it
+     * (REDIS_CLUSTER_NODES) and the queue prefix gets a hash tag, as a cluster requires.
+     */
+    redisClusterNodes?: string[];
     /** Another PostgreSQL server than the machine's (`postgres://user@host:port`), for the same reason. */
     databaseBase?: string;
     /** Runs once the stack's database name is chosen, before any service starts. */
@@ -44,7 +49,8 @@ export async function startTestStack(
   const stackOptions: StackOptions = {
     databaseUrl,
     redisUrl,
-    queuePrefix: `mpt${id}`,
+    ...(options.redisClusterNodes?.length ? { redisClusterNodes: options.redisClusterNodes } : {}),
+    queuePrefix: options.redisClusterNodes?.length ? `{mpt${id}}` : `mpt${id}`,
     storageDir: path.join(workDir, 'storage'),
     logDir: path.join(workDir, 'logs'),
     dashscopeBaseUrl: sim.baseUrl,
@@ -80,13 +86,34 @@ export async function startTestStack(
       await stack.stop();
       await sim.close();
       await dropDatabase(databaseUrl).catch(() => undefined);
-      const redis = new IORedis(redisUrl);
-      const keys = await redis.keys(`${stackOptions.queuePrefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      await forgetKeys({ REDIS_URL: redisUrl, REDIS_CLUSTER_NODES: options.redisClusterNodes ?? [] }, stackOptions.queuePrefix);
       rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Deletes the stack's keys. On a cluster each primary holds only its own slots' keys, so every
+ * primary is scanned (one key per command: a DEL of several keys must stay within one slot).
+ * Bounded: a Redis already gone (a test that stopped its own) leaves nothing to clean.
+ */
+async function forgetKeys(settings: RedisSettings, prefix: string): Promise<void> {
+  const redis = createRedis(settings, 'worker');
+  try {
+    await Promise.race([
+      (async () => {
+        if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+        for (const node of primariesOf(redis)) {
+          for await (const keys of node.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+            if (keys.length) await Promise.all(keys.map((key) => node.unlink(key)));
+          }
+        }
+      })().catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
+    ]);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /**
@@ -109,11 +136,11 @@ export function cleanUpAfter(current: () => TestStack | undefined): void {
   });
 }
 
-/** Reads a server-sent event stream until `done`, returning every event in order. */
-export async function readEvents(url: string, token: string, timeoutMs: number): Promise<Array<{ event: string; data: unknown }>> {
+/** Reads a server-sent event stream until `done`, returning every event in order, each with when it arrived (ms since the epoch). */
+export async function readEvents(url: string, token: string, timeoutMs: number): Promise<Array<{ event: string; data: unknown; at: number }>> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
-  const events: Array<{ event: string; data: unknown }> = [];
+  const events: Array<{ event: string; data: unknown; at: number }> = [];
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -124,7 +151,7 @@ export async function readEvents(url: string, token: string, timeoutMs: number):
       buffer = buffer.slice(split + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) as unknown });
+      if (event && data) events.push({ event, data: JSON.parse(data) as unknown, at: Date.now() });
       if (event === 'done') return events;
     }
   }

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const stack = await startStack({
     databaseUrl,
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    queuePrefix: process.env.QUEUE_PREFIX ?? 'masterpost',
+    // On a Redis Cluster every key must share one slot: the prefix carries a hash tag.
+    ...(process.env.REDIS_CLUSTER_NODES ? { redisClusterNodes: process.env.REDIS_CLUSTER_NODES.split(',') } : {}),
+    queuePrefix: process.env.QUEUE_PREFIX ?? (process.env.REDIS_CLUSTER_NODES ? '{masterpost}' : 'masterpost'),
     storageDir,
     logDir: path.join(dataDir, 'logs'),
     ports: { gateway: 8080, billing: 8081, processor: 8090, sim: 8082, simResults: 8083 },

@@ -52,6 +52,16 @@ if [ -z "${REDIS_URL:-}" ] && ! listening 6379; then
   fi
 fi
 
+# The tests' Redis Cluster (e2e/redis-cluster.ts) is joined with redis-cli, which Debian ships
+# apart from the server, in redis-tools.
+if command -v redis-server >/dev/null 2>&1 && ! command -v redis-cli >/dev/null 2>&1; then
+  if may_administer; then
+    echo "installing redis-tools (redis-cli)"; apt_install redis-tools
+  else
+    echo "warning: the Redis Cluster test needs redis-cli (apt-get install redis-tools)" >&2
+  fi
+fi
+
 if [ -z "${DATABASE_URL:-}${TEST_DATABASE_BASE:-}" ]; then
   if ! listening 5432; then
     if may_administer; then

@@ -24,6 +24,8 @@ export const builtEntry = (entry: string) => entry.replace(/(^|\/)src\/([^/]+)\.
 export interface StackOptions {
   databaseUrl: string;
   redisUrl: string;
+  /** A Redis Cluster's nodes (host:port) instead of redisUrl's server; queuePrefix must then hold a hash tag. */
+  redisClusterNodes?: string[];
   queuePrefix: string;
   storageDir: string;
   logDir: string;
@@ -135,6 +137,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const env: Record<string, string> = {
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
+    ...(options.redisClusterNodes?.length ? { REDIS_CLUSTER_NODES: options.redisClusterNodes.join(',') } : {}),
     QUEUE_PREFIX: options.queuePrefix,
     STORAGE_DIR: options.storageDir,
     JWT_SECRET: secret('jwt'),
@@ -183,9 +186,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   starts.push(launch('gateway', 'services/gateway/src/main.ts', ports.gateway, 'PORT'));
   let processorCount = 0;
   const startProcessor = async (name?: string, processorEnv: Record<string, string> = {}) => {
-    processorCount++;
-    const port = processorCount === 1 && options.ports?.processor ? options.ports.processor : await freePort();
-    return launch(name ?? `processor-${processorCount}`, 'services/processor/src/main.ts', port, 'PORT', processorEnv);
+    // Numbered before the await: processors started together would otherwise share one name (and log file).
+    const number = ++processorCount;
+    const port = number === 1 && options.ports?.processor ? options.ports.processor : await freePort();
+    return launch(name ?? `processor-${number}`, 'services/processor/src/main.ts', port, 'PORT', processorEnv);
   };
   const startGateway = async (name: string) => launch(name, 'services/gateway/src/main.ts', await freePort(), 'PORT');
   for (let index = 0; index < (options.processors ?? 1); index++) starts.push(startProcessor());

@@ -11,6 +11,7 @@ export * from './storage';
 export * from './billing-client';
 export * from './shutdown';
 export * from './ops';
+export * from './dependency-health';
 export * from './storage-probe';
 export * from './request-context';
 export * from './tracing';

@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import { createLogger, createPool, createSupabaseClient, handleShutdown, loadConfigOrExit, probe, startTracing } from '@masterpost/platform';
+import { createLogger, createPool, createSupabaseClient, DependencyHealth, dependencyGauge, handleShutdown, loadConfigOrExit, probe, startTracing } from '@masterpost/platform';
 import { buildBillingApp } from './app';
 import { loadBillingConfig } from './config';
 import { ledgerGauges } from './ledger/ledger-metrics';
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const mismatchesGauge = new Gauge({ name: 'ledger_mismatches', help: 'Differences the last ledger reconciliation found (0 when the books match)', registers: [registry] });
   const reconciledAt = new Gauge({ name: 'ledger_reconciliation_last_run_timestamp_seconds', help: 'When this instance last finished a reconciliation (0: not yet)', registers: [registry] });
   const readLedger = ledgerGauges(registry, pool, { sweepIntervalMs: config.HOLD_SWEEP_INTERVAL_MS });
+  // /ready's checks also feed masterpost_dependency_up, run every few seconds meanwhile (the alerts read it).
+  const dependencies = new DependencyHealth(new Gauge({ ...dependencyGauge, registers: [registry] }), { logger });
   const reconciliation = new Reconciliation(
     { pool, ledger, logger },
     { windowDays: config.RECONCILE_WINDOW_DAYS, orphanGraceSeconds: config.RECONCILE_ORPHAN_GRACE_SECONDS },
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
         return registry.metrics();
       },
     },
-    ready: async () => ({ postgres: await probe(() => pool.query('select 1')) }),
+    ready: dependencies.watch(async () => ({ postgres: await probe(() => pool.query('select 1')) })),
   });
 
   // Holds whose job vanished (Redis lost, gateway crashed mid-request) are released by TTL.
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
 
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'billing listening'));
   handleShutdown(logger, [
+    async () => dependencies.stop(),
     async () => clearInterval(sweeper),
     async () => clearInterval(reconciler),
     () => new Promise((resolve) => server.close(resolve)),

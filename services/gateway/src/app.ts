@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { ErrorCode, openApiDocument, toErrorResponse } from '@masterpost/contracts';
 import { opsMiddleware, requestContext, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
 import type { JobsRepository } from './adapters/jobs.repository';
@@ -46,6 +46,8 @@ export interface GatewayDeps {
   tokens: TokenService;
   logger: Logger;
   checks: () => Promise<Record<string, string>>;
+  /** Series for /metrics made beside the app (main.ts: masterpost_dependency_up, fed by `checks`). */
+  metrics?: Metric[];
 }
 
 /** Express reads a number as a hop count and a string as addresses: "1" must become 1. */
@@ -67,6 +69,7 @@ export function buildGatewayApp(deps: GatewayDeps): express.Express {
   const document = openApiDocument({ version: GATEWAY_VERSION });
   if (config.CONTRACT_CHECK) app.use(contractCheck(document, deps.logger));
   const registry = httpMetrics(app);
+  for (const metric of deps.metrics ?? []) registry.registerMetric(metric);
 
   const services = gatewayServices(deps);
   const authenticate = requireUser(deps.tokens, { keys: services.keys });

@@ -1,5 +1,5 @@
 import { jobCatalog, JobName } from '@masterpost/contracts';
-import { ConfigError, defaults, env, parseConfig, sharedStorageProblems } from '@masterpost/platform';
+import { ConfigError, defaults, env, parseConfig, queuePrefixOf, queuePrefixProblems, sharedStorageProblems } from '@masterpost/platform';
 
 export function loadGatewayConfig(source: Record<string, string | undefined> = process.env) {
   const config = parseConfig(
@@ -9,7 +9,10 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       PORT: env.port(defaults.gatewayPort),
       DATABASE_URL: env.string(defaults.databaseUrl),
       REDIS_URL: env.string(defaults.redisUrl),
-      QUEUE_PREFIX: env.string(defaults.queuePrefix),
+      // A Redis Cluster's seed nodes (host:port, comma-separated): set, every connection is a
+      // cluster client and QUEUE_PREFIX must hold a hash tag ({masterpost} unless set; see queuePrefixOf).
+      REDIS_CLUSTER_NODES: env.redisClusterNodes(),
+      QUEUE_PREFIX: env.optionalString(),
       STORAGE_DIR: env.string(defaults.storageDir),
       // Files go to this Supabase project's Storage bucket when SUPABASE_URL is set, to STORAGE_DIR otherwise.
       SUPABASE_URL: env.optionalString(),
@@ -68,12 +71,12 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     },
     source,
   );
-  const storageProblems = sharedStorageProblems(config);
-  if (storageProblems.length > 0) throw new ConfigError('gateway', storageProblems);
+  const startProblems = [...sharedStorageProblems(config), ...queuePrefixProblems(config)];
+  if (startProblems.length > 0) throw new ConfigError('gateway', startProblems);
   // Without a mail server nobody could follow a verification link, so nothing would be spendable.
   const verification = config.EMAIL_VERIFICATION ?? (config.SMTP_URL ? 'required' : 'off');
   if (verification !== 'required' && verification !== 'off') throw new ConfigError('gateway', [`EMAIL_VERIFICATION: must be required or off, not ${JSON.stringify(verification)}`]);
   const emailVerificationRequired = verification === 'required';
-  return { ...config, emailVerificationRequired };
+  return { ...config, QUEUE_PREFIX: queuePrefixOf(config), emailVerificationRequired };
 }
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

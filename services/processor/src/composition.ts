@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import nodemailer from 'nodemailer';
 import { progressChannel, QueueName } from '@masterpost/contracts';
 import { logConnectionErrors } from '@masterpost/platform';
-import { Slots, type BillingClient, type IORedis, type Logger, type Pool, type Storage } from '@masterpost/platform';
+import { Slots, type BillingClient, type RedisConnection, type Logger, type Pool, type Storage } from '@masterpost/platform';
 import type { ImagesRepository } from './adapters/images.repository';
 import { WebhookDeliveriesRepository } from './adapters/webhooks.repository';
 import type { ProcessorConfig } from './config';
@@ -33,8 +33,8 @@ import type { WorkerDeps } from './workers/workers';
 /** What the processor's work is made of: its connections and the fleet's shared controls (built in main.ts). */
 export interface WorkParts {
   pool: Pool;
-  workerRedis: IORedis;
-  commandRedis: IORedis;
+  workerRedis: RedisConnection;
+  commandRedis: RedisConnection;
   storage: Storage;
   repo: ImagesRepository;
   billing: BillingClient;

@@ -1,4 +1,4 @@
-import { ConfigError, defaults, env, parseConfig, sharedStorageProblems } from '@masterpost/platform';
+import { ConfigError, defaults, env, parseConfig, queuePrefixOf, queuePrefixProblems, sharedStorageProblems } from '@masterpost/platform';
 import { z } from 'zod';
 import type { DriftThresholds } from './fidelity/drift';
 import { DEFAULT_PROMPTS_FILE } from './qwen/prompts';
@@ -20,7 +20,10 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
       PORT: env.port(defaults.processorPort),
       DATABASE_URL: env.string(defaults.databaseUrl),
       REDIS_URL: env.string(defaults.redisUrl),
-      QUEUE_PREFIX: env.string(defaults.queuePrefix),
+      // A Redis Cluster's seed nodes (host:port, comma-separated): set, every connection is a
+      // cluster client and QUEUE_PREFIX must hold a hash tag ({masterpost} unless set; see queuePrefixOf).
+      REDIS_CLUSTER_NODES: env.redisClusterNodes(),
+      QUEUE_PREFIX: env.optionalString(),
       STORAGE_DIR: env.string(defaults.storageDir),
       // Files go to this Supabase project's Storage bucket when SUPABASE_URL is set, to STORAGE_DIR otherwise.
       SUPABASE_URL: env.optionalString(),
@@ -109,8 +112,8 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
     },
     source,
   );
-  const storageProblems = sharedStorageProblems(config);
-  if (storageProblems.length > 0) throw new ConfigError('processor', storageProblems);
+  const startProblems = [...sharedStorageProblems(config), ...queuePrefixProblems(config)];
+  if (startProblems.length > 0) throw new ConfigError('processor', startProblems);
   if (config.QWEN_RESULT_RESOLVE.length > 0 && /(^|\.)aliyuncs\.com$/i.test(new URL(config.DASHSCOPE_BASE_URL).hostname)) {
     throw new ConfigError('processor', ['QWEN_RESULT_RESOLVE: is for the local stand-in only; unset it when DASHSCOPE_BASE_URL is Alibaba\'s']);
   }
@@ -118,6 +121,7 @@ export function loadProcessorConfig(source: Record<string, string | undefined> =
   const usingStandIn = !config.DASHSCOPE_API_KEY;
   return {
     ...config,
+    QUEUE_PREFIX: queuePrefixOf(config),
     driftThresholds: driftThresholdsOf(config),
     QWEN_RESULT_RESOLVE: parseResolveRules(config.QWEN_RESULT_RESOLVE).rules,
     DASHSCOPE_API_KEY: config.DASHSCOPE_API_KEY ?? 'sk-local-stand-in',

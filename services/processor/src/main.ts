@@ -2,14 +2,14 @@ import { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { jobCatalog, JobName } from '@masterpost/contracts';
 import {
-  BillingClient, createLogger, createPool, createRedis, createStorage, handleShutdown, loadConfigOrExit, logConnectionErrors, probe, startOpsServer, startTracing, storageProbe,
-  type IORedis, type Logger, type Pool,
+  BillingClient, createLogger, createPool, createRedis, createStorage, DependencyHealth, handleShutdown, loadConfigOrExit, logConnectionErrors, probe, startOpsServer, startTracing, storageProbe,
+  type RedisConnection, type Logger, type Pool,
 } from '@masterpost/platform';
 import { FleetMetricsRepository } from './adapters/fleet-metrics.repository';
 import { ImagesRepository } from './adapters/images.repository';
 import { loadProcessorConfig, type ProcessorConfig } from './config';
 import { fleetMetricsRefresher } from './fleet-metrics';
-import { createProcessorMetrics, type ProcessorMetrics } from './metrics';
+import { countPictureEndings, createProcessorMetrics, type ProcessorMetrics } from './metrics';
 import { FleetGate } from './qwen/fleet-gate';
 import { liftPauseWithoutCause, providerFingerprint } from './qwen/pause-lifting';
 import { loadPrompts } from './qwen/prompts';
@@ -23,7 +23,7 @@ import { createWorkers } from './workers/workers';
 sharp.cache(false);
 
 /** The fleet's shared state in Redis: the DashScope gate (rate, in-flight, pause) and the day's spend. */
-function fleetControls(config: ProcessorConfig, redis: IORedis, repo: ImagesRepository) {
+function fleetControls(config: ProcessorConfig, redis: RedisConnection, repo: ImagesRepository) {
   const gate = new FleetGate(redis, config.QUEUE_PREFIX, {
     maxPerSecond: config.QWEN_MAX_PER_SECOND,
     maxInFlight: config.QWEN_MAX_IN_FLIGHT,
@@ -48,7 +48,7 @@ function fleetControls(config: ProcessorConfig, redis: IORedis, repo: ImagesRepo
  * current rate; /metrics adds the fleet's pause, the day's spend, the rate and which limit binds.
  */
 function opsEndpoints(deps: {
-  workerRedis: IORedis; commandRedis: IORedis; pool: Pool; repo: ImagesRepository; gate: FleetGate; metrics: ProcessorMetrics; imagesRunning: () => boolean;
+  workerRedis: RedisConnection; commandRedis: RedisConnection; pool: Pool; repo: ImagesRepository; gate: FleetGate; metrics: ProcessorMetrics; imagesRunning: () => boolean;
   sizing: { slots: ImageSlots; binding: BindingLimitTracker }; storageReady: () => Promise<string>;
 }) {
   const { workerRedis, commandRedis, pool, repo, gate, metrics } = deps;
@@ -93,7 +93,7 @@ function opsEndpoints(deps: {
 }
 
 /** One schedule for the whole fleet per sweep: every processor upserts the same scheduler ids. */
-async function scheduleSweeps(config: ProcessorConfig, redis: IORedis, logger: Logger): Promise<{ close: () => Promise<unknown> }> {
+async function scheduleSweeps(config: ProcessorConfig, redis: RedisConnection, logger: Logger): Promise<{ close: () => Promise<unknown> }> {
   const schedules = [
     { name: JobName.RetentionSweep, every: config.RETENTION_SWEEP_EVERY_MS },
     { name: JobName.MailOutboxSweep, every: config.MAIL_SWEEP_EVERY_MS },
@@ -119,7 +119,7 @@ function rateReport(rate: number, configured: number, knownLimit: number | null)
  * The image worker's slots follow the fleet's in-flight cap over the processors running
  * (workers/image-slots.ts), and which limit binds is sampled for /metrics.
  */
-async function imageSizing(config: ProcessorConfig, redis: IORedis, gate: FleetGate, metrics: ProcessorMetrics) {
+async function imageSizing(config: ProcessorConfig, redis: RedisConnection, gate: FleetGate, metrics: ProcessorMetrics) {
   const sizing = { fixed: config.WORKER_CONCURRENCY, max: config.WORKER_CONCURRENCY_MAX, spare: config.WORKER_CONCURRENCY_SPARE, inFlightCap: config.QWEN_MAX_IN_FLIGHT };
   const presence = new ProcessorPresence(redis, `${config.QUEUE_PREFIX}:processors`);
   const processors = await presence.beat().catch(() => 1);
@@ -173,12 +173,13 @@ async function main(): Promise<void> {
   const prompts = loadConfigOrExit(() => loadPrompts(config.QWEN_PROMPTS_FILE), (message) => logger.fatal(message));
 
   const pool = createPool(config.DATABASE_URL, {}, logger);
-  const workerRedis = createRedis(config.REDIS_URL, 'worker', logger);
-  const commandRedis = createRedis(config.REDIS_URL, 'subscriber', logger);
+  const workerRedis = createRedis(config, 'worker', logger);
+  const commandRedis = createRedis(config, 'subscriber', logger);
   const storage = createStorage(config);
   const repo = new ImagesRepository(pool);
   const billing = new BillingClient(config.BILLING_URL, config.BILLING_SERVICE_TOKEN);
   const metrics = createProcessorMetrics();
+  countPictureEndings(repo, metrics);
   metrics.spendCap.set(config.QWEN_DAILY_SPEND_CAP_MICRO_USD);
   const { gate, spend, pricesMicroUsd, fingerprint } = fleetControls(config, commandRedis, repo);
   await liftPauseWithoutCause(gate, spend, fingerprint, logger);
@@ -191,11 +192,10 @@ async function main(): Promise<void> {
   sizing.start((concurrency) => workers.setImageConcurrency(concurrency), logger);
   const sweeps = await scheduleSweeps(config, commandRedis, logger);
 
-  const server = startOpsServer(
-    config.PORT,
-    opsEndpoints({ workerRedis, commandRedis, pool, repo, gate, metrics, imagesRunning: () => workers.images.isRunning(), sizing, storageReady: storageProbe(storage, 'processor') }),
-    logger,
-  );
+  const ops = opsEndpoints({ workerRedis, commandRedis, pool, repo, gate, metrics, imagesRunning: () => workers.images.isRunning(), sizing, storageReady: storageProbe(storage, 'processor') });
+  // /ready's checks also feed masterpost_dependency_up, run every few seconds meanwhile (the alerts read it).
+  const dependencies = new DependencyHealth(metrics.dependencyUp, { logger });
+  const server = startOpsServer(config.PORT, { ...ops, checks: dependencies.watch(ops.checks, ops.advisory) }, logger);
   server.on('listening', () => logger.info({ port: config.PORT, concurrency: sizing.slots.concurrency }, 'processor listening'));
 
   handleShutdown(
@@ -204,6 +204,7 @@ async function main(): Promise<void> {
       // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
       () => Promise.all([workers.close(), sweeps.close(), sizing.close()]),
       () => work.closeQueues(),
+      async () => dependencies.stop(),
       () => new Promise((resolve) => server.close(resolve)),
       () => work.renderPool.close(),
       () => pool.end(),

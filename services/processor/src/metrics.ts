@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { dependencyGauge } from '@masterpost/platform';
+import type { ImagesRepository } from './adapters/images.repository';
 
 /** What an operator watches on each processor: calls by outcome, latency, 429s and spend. */
 export function createProcessorMetrics() {
@@ -40,6 +42,10 @@ export function createProcessorMetrics() {
     }),
     bindingLimitSeconds: new Counter({ name: 'qwen_binding_limit_seconds_total', help: 'Seconds each limit held this processor\'s pictures back', labelNames: ['limit'], registers: [registry] }),
     images: new Counter({ name: 'images_processed_total', help: 'Images finished, by status', labelNames: ['status'], registers: [registry] }),
+    // Every picture's end, delivered or failed (with its reason), counted once across the fleet (countPictureEndings).
+    picturesEnded: picturesEndedCounter(registry),
+    // What /ready shows, as a gauge the alerts read (DependencyHealth, fed in main.ts).
+    dependencyUp: new Gauge({ ...dependencyGauge, registers: [registry] }),
     // What the alerts in deploy/prometheus act on, read when scraped like the two above.
     fleetPausedCause: new Gauge({
       name: 'qwen_fleet_paused_cause',
@@ -64,3 +70,60 @@ export function createProcessorMetrics() {
   };
 }
 export type ProcessorMetrics = ReturnType<typeof createProcessorMetrics>;
+
+/**
+ * The reasons a picture fails (the images table's error_code), started at 0 so that a rate over
+ * the first failure of a kind sees it: a counter that appears at 1 reads as no increase. The
+ * seller's own (content_refused, no_product_found, unusable_image, invalid_settings,
+ * product_drift) are told apart by the alert, not here. A reason missing from this list is still
+ * counted, from its first failure on.
+ */
+export const PICTURE_FAILURE_REASONS = [
+  'processing_failed', 'not_processed', 'throttled', 'provider_refused', 'reservation_expired', 'not_charged',
+  'content_refused', 'no_product_found', 'unusable_image', 'invalid_settings', 'product_drift',
+] as const;
+
+function picturesEndedCounter(registry: Registry) {
+  const counter = new Counter({
+    name: 'pictures_ended_total',
+    help: 'Pictures that ended: delivered, or failed with the reason the seller is shown (each counted once, by the processor that ended it)',
+    labelNames: ['outcome', 'reason'],
+    registers: [registry],
+  });
+  counter.inc({ outcome: 'delivered' }, 0);
+  for (const reason of PICTURE_FAILURE_REASONS) counter.inc({ outcome: 'failed', reason }, 0);
+  return counter;
+}
+
+/** The repository calls that end a picture; each says whether this very call ended it. */
+type PictureEndings = Pick<ImagesRepository, 'markDone' | 'markFailed' | 'markUndelivered'>;
+
+/**
+ * Counts pictures as they end, where they end: the repository's transitions out of pending or
+ * processing (markDone, markFailed) and a delivered one taken back (markUndelivered). Each
+ * reports whether this call changed the row, so a picture settled by two attempts, or failed by
+ * its worker and its job's finalizer both, is counted once across every processor. Every code
+ * path that ends a picture goes through these three, whichever handler calls them.
+ */
+export function countPictureEndings(repo: PictureEndings, metrics: Pick<ProcessorMetrics, 'picturesEnded'>): void {
+  const markDone = repo.markDone.bind(repo);
+  const markFailed = repo.markFailed.bind(repo);
+  const markUndelivered = repo.markUndelivered.bind(repo);
+  repo.markDone = async (imageId, finished) => {
+    const ended = await markDone(imageId, finished);
+    if (ended) metrics.picturesEnded.inc({ outcome: 'delivered' });
+    return ended;
+  };
+  repo.markFailed = async (imageId, code, message) => {
+    const ended = await markFailed(imageId, code, message);
+    if (ended) metrics.picturesEnded.inc({ outcome: 'failed', reason: code });
+    return ended;
+  };
+  // Counted delivered when it was marked done, and failed now: rare (a reservation that expired
+  // during a long pause), and the failure is what the seller sees.
+  repo.markUndelivered = async (imageId, code, message) => {
+    const resultKey = await markUndelivered(imageId, code, message);
+    if (resultKey !== null) metrics.picturesEnded.inc({ outcome: 'failed', reason: code });
+    return resultKey;
+  };
+}

@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { jobCatalog, JobName, type JobResult } from '@masterpost/contracts';
-import { currentRequestId, logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
+import { currentRequestId, logConnectionErrors, type RedisConnection, type Logger } from '@masterpost/platform';
 
 /**
  * The editor's requests go to the processors like all picture work, and the gateway waits for
@@ -10,7 +10,7 @@ export class EditQueue {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
 
-  constructor(producer: IORedis, eventsConnection: IORedis, prefix: string, logger: Logger) {
+  constructor(producer: RedisConnection, eventsConnection: RedisConnection, prefix: string, logger: Logger) {
     const edit = jobCatalog[JobName.EditRender];
     this.queue = new Queue(edit.queue, { connection: producer, prefix });
     this.events = new QueueEvents(edit.queue, { connection: eventsConnection, prefix });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { jobIdOfProgressChannel, progressChannel } from '@masterpost/contracts';
-import { type IORedis } from '@masterpost/platform';
+import { type RedisConnection } from '@masterpost/platform';
 
 /**
  * One Redis subscription per gateway process for every progress stream it serves: the
@@ -10,7 +10,7 @@ export class ProgressHub {
   private readonly events = new EventEmitter();
 
   constructor(
-    private readonly subscriber: IORedis,
+    private readonly subscriber: RedisConnection,
     private readonly prefix: string,
   ) {
     this.events.setMaxListeners(0);

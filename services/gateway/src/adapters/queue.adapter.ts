@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import { bullJobId, jobCatalog, JobName, QueueName } from '@masterpost/contracts';
-import { currentRequestId, currentTraceparent, logConnectionErrors, tracingEnabled, type IORedis, type Logger } from '@masterpost/platform';
+import { currentRequestId, currentTraceparent, logConnectionErrors, tracingEnabled, type RedisConnection, type Logger } from '@masterpost/platform';
 
 export interface QueueSettings {
   /** Tries of a picture after a transient failure, and the first backoff delay. */
@@ -24,7 +24,7 @@ export class QueueAdapter {
   readonly mail: Queue;
 
   constructor(
-    private readonly connection: IORedis,
+    private readonly connection: RedisConnection,
     readonly prefix: string,
     private readonly settings: QueueSettings,
     logger?: Logger,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError, ErrorCode } from '@masterpost/contracts';
-import { type IORedis } from '@masterpost/platform';
+import { type RedisConnection } from '@masterpost/platform';
 import { currentUser } from './auth.middleware';
 
 /**
@@ -50,7 +50,7 @@ export interface IdempotencyOptions {
   replay?: (req: Request, res: Response, remembered: unknown) => Promise<void>;
 }
 
-export function idempotent(redis: IORedis, prefix: string, scope: string, options: IdempotencyOptions): RequestHandler {
+export function idempotent(redis: RedisConnection, prefix: string, scope: string, options: IdempotencyOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const key = req.get('idempotency-key');
     if (key === undefined) return next();

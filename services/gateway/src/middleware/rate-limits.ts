@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { AppError, ErrorCode } from '@masterpost/contracts';
-import { type IORedis } from '@masterpost/platform';
+import { scriptCommandSender, type RedisConnection } from '@masterpost/platform';
 import { currentUser } from './auth.middleware';
 
 /**
@@ -31,7 +31,10 @@ export interface RateLimits {
   exports: RequestHandler;
 }
 
-export function createRateLimits(redis: IORedis, prefix: string, settings: RateLimitSettings): RateLimits {
+export function createRateLimits(redis: RedisConnection, prefix: string, settings: RateLimitSettings): RateLimits {
+  // Every counter key starts with the prefix, so on a cluster all of them share its slot; the
+  // store's scripts are loaded on every primary (scriptCommandSender), not on a random one.
+  const send = scriptCommandSender(redis);
   const limiter = (name: string, perMinute: number, what: string, perUser: boolean): RequestHandler =>
     windowLimiter({ name, limit: perMinute, windowMs: 60_000, what: `${what}; at most ${perMinute} a minute`, ...(perUser ? { keyOf: (req) => currentUser(req).sub } : {}) });
   const windowLimiter = (options: { name: string; limit: number; windowMs: number; what: string; keyOf?: (req: Request) => string }): RequestHandler =>
@@ -42,7 +45,7 @@ export function createRateLimits(redis: IORedis, prefix: string, settings: RateL
       legacyHeaders: false,
       store: new RedisStore({
         prefix: `${prefix}:rate:${options.name}:`,
-        sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+        sendCommand: (command: string, ...args: string[]) => send(command, ...args) as Promise<RedisReply>,
       }),
       ...(options.keyOf ? { keyGenerator: options.keyOf } : {}),
       handler: (_req, _res, next) => next(new AppError(429, ErrorCode.RateLimited, `too many ${options.what}, try again later`)),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fleetKeys } from '@masterpost/contracts';
-import { type IORedis } from '@masterpost/platform';
+import { type RedisConnection } from '@masterpost/platform';
 
 /**
  * One gate in Redis for every processor process, passed right before each call to DashScope.
@@ -250,7 +250,7 @@ export class FleetGate {
   readonly waits: GateWaits = { rate: 0, inFlight: 0 };
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisConnection,
     prefix: string,
     private readonly settings: GateSettings,
   ) {

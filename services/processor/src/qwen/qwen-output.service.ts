@@ -15,7 +15,9 @@ import { msUntilNextUtcDay, type SpendGuard, type SpendReservation } from './spe
  * Gets Qwen's output for an image while paying for it at most once. In order, it takes:
  * 1. the output already stored for this image (a retry, or a job taken over after a crash);
  * 2. the output stored for the same photo, preset prompt and model by this seller before;
- * 3. the result URL of a paid call whose process died before downloading it;
+ * 3. the result of a paid call this picture never stored: kept in Redis by an attempt that could
+ *    not record it in PostgreSQL (the database away when the answer came), or recorded there by
+ *    a process that died before downloading it;
  * 4. only then, a new call: through the spend cap and the fleet's rate gate.
  * Identical photos processed at the same time wait for the first one's call instead of paying
  * for their own (the "twin" claim, held by one attempt until its picture is settled).
@@ -101,7 +103,7 @@ export class QwenOutputService {
         await releaseTwin();
         return { key, reused: true, releaseTwin: NOTHING_CLAIMED };
       }
-      const output = (await this.fetchUnclaimedResult(context)) ?? (await this.callShrinkingOnce(context, prompt));
+      const output = (await this.recoverPaidResult(context, 'success')) ?? (await this.callShrinkingOnce(context, prompt));
       await storage.put(key, output);
       await repo.setQwenKey(context.imageId, key, false);
       return { key, reused: false, releaseTwin };
@@ -117,7 +119,7 @@ export class QwenOutputService {
    * as `drift_retry`: our cost, visible in qwen_calls and /metrics, never charged to the seller.
    */
   async callAgainForDrift(context: ImageContext): Promise<void> {
-    const output = await this.callShrinkingOnce(context, this.deps.prompts(context.pipeline), 'drift_retry');
+    const output = (await this.recoverPaidResult(context, 'drift_retry')) ?? (await this.callShrinkingOnce(context, this.deps.prompts(context.pipeline), 'drift_retry'));
     await this.deps.storage.put(storageKey.qwenOutput(context.jobId, context.imageId), output);
   }
 
@@ -164,8 +166,27 @@ export class QwenOutputService {
     };
   }
 
-  private async fetchUnclaimedResult(context: ImageContext): Promise<Buffer | null> {
-    const url = await this.deps.repo.unclaimedResultUrl(context.imageId, this.deps.qwen.model);
+  /**
+   * A result already paid for this picture and never stored. One kept in Redis is recorded in
+   * PostgreSQL first, unless it is there already (only forgetting it failed), so the books show
+   * the one paid call; then it is forgotten. Without one kept, PostgreSQL's latest paid call for
+   * the picture (a process that died between the answer and the download) is fetched. Drift
+   * retries are only ever kept: the handler asks for one only while none is recorded.
+   */
+  private async recoverPaidResult(context: ImageContext, purpose: CallPurpose): Promise<Buffer | null> {
+    const { repo, qwen } = this.deps;
+    const kept = await this.keptAnswer(context, purpose);
+    let url: string | null = null;
+    if (kept) {
+      const recorded = purpose === 'success' ? (await repo.unclaimedResultUrl(context.imageId, qwen.model)) === kept.resultUrl : (await repo.driftRetries(context.imageId)) > 0;
+      if (!recorded) {
+        await this.record(context, purpose, kept);
+        this.deps.logger.warn({ imageId: context.imageId, requestId: kept.requestId, purpose }, 'a paid AI result PostgreSQL could not record when it came is recorded now, and used: not paid again');
+      } else await this.forget(context, purpose);
+      url = kept.resultUrl;
+    } else if (purpose === 'success') {
+      url = await repo.unclaimedResultUrl(context.imageId, qwen.model);
+    }
     if (!url) return null;
     try {
       const output = await this.deps.qwen.download(url);
@@ -177,6 +198,46 @@ export class QwenOutputService {
       this.deps.logger.warn({ imageId: context.imageId, err: (error as Error).message }, 'a paid result could not be recovered; calling again');
       return null;
     }
+  }
+
+  /**
+   * Where a paid answer waits for PostgreSQL: one key per picture, model and purpose, so any
+   * attempt at this picture (on any processor) finds it and no other picture can.
+   */
+  private keptKey(context: ImageContext, purpose: CallPurpose): string {
+    return `${this.deps.prefix}:qwen:paid:${purpose}:${this.deps.qwen.model}:${context.imageId}`;
+  }
+
+  /**
+   * A failure to keep it is logged, not thrown: the answer is paid for, and PostgreSQL's record
+   * (next) still saves it in the usual case. Only both failing at once loses it.
+   */
+  private async keep(context: ImageContext, purpose: CallPurpose, paid: PaidAnswer): Promise<void> {
+    await this.deps.redis.set(this.keptKey(context, purpose), JSON.stringify(paid), 'EX', PAID_ANSWER_KEPT_SECONDS).catch((error: unknown) => {
+      this.deps.logger.warn({ imageId: context.imageId, err: (error as Error).message }, 'a paid AI answer could not be kept in Redis; PostgreSQL\'s record is its only copy');
+    });
+  }
+
+  /** Thrown while PostgreSQL is away: the attempt fails, and the next one records the kept answer. */
+  private async record(context: ImageContext, purpose: CallPurpose, paid: PaidAnswer): Promise<void> {
+    await this.deps.repo.recordQwenCall({
+      imageId: context.imageId, requestId: paid.requestId, model: this.deps.qwen.model, outcome: purpose, httpStatus: 200, errorCode: null,
+      latencyMs: paid.latencyMs, costMicroUsd: paid.costMicroUsd, resultUrl: paid.resultUrl,
+    });
+    await this.forget(context, purpose);
+  }
+
+  /** Recorded: PostgreSQL is the copy from now on, and Redis keeps nothing that grows. A failure leaves it to expire. */
+  private async forget(context: ImageContext, purpose: CallPurpose): Promise<void> {
+    await this.deps.redis.del(this.keptKey(context, purpose)).catch(() => undefined);
+  }
+
+  private async keptAnswer(context: ImageContext, purpose: CallPurpose): Promise<PaidAnswer | null> {
+    const text = await this.deps.redis.get(this.keptKey(context, purpose));
+    if (!text) return null;
+    const value = JSON.parse(text) as Partial<PaidAnswer>;
+    if (typeof value.resultUrl !== 'string') return null;
+    return { requestId: value.requestId ?? null, resultUrl: value.resultUrl, latencyMs: value.latencyMs ?? 0, costMicroUsd: value.costMicroUsd ?? this.price };
   }
 
   /** A 413 (the provider found the input too large): sent once more, shrunk; a second 413 fails the picture. */
@@ -248,12 +309,13 @@ export class QwenOutputService {
       if (purpose === 'drift_retry') metrics.driftRetries.inc();
       metrics.qwenLatency.observe((Date.now() - started) / 1000);
       metrics.qwenSpend.inc(this.price);
-      // Recorded with its result URL before the download: if this process dies now, the
-      // next one fetches this paid result instead of paying again.
-      await repo.recordQwenCall({
-        imageId: context.imageId, requestId: result.requestId, model: qwen.model, outcome: purpose, httpStatus: 200, errorCode: null,
-        latencyMs: Date.now() - started, costMicroUsd: this.price, resultUrl: result.resultUrl,
-      });
+      const paid: PaidAnswer = { requestId: result.requestId, resultUrl: result.resultUrl, latencyMs: Date.now() - started, costMicroUsd: this.price };
+      // Kept in Redis, then recorded with its result URL, both before the download: if
+      // PostgreSQL cannot take the record now (away, restarting) the next attempt finds the
+      // answer in Redis, and if this process dies the next one finds it in either; both fetch
+      // this paid result instead of paying again.
+      await this.keep(context, purpose, paid);
+      await this.record(context, purpose, paid);
       await reservation.commit();
       return await qwen.download(result.resultUrl);
     } finally {
@@ -301,6 +363,23 @@ export class QwenOutputService {
 }
 
 const SHRINK_FACTOR = 0.6;
+
+/**
+ * How long a paid answer waits in Redis for PostgreSQL to record it: far past a picture's
+ * retries (six attempts within about a minute, plus waits for billing), and under the 24 hours
+ * DashScope keeps the result behind the URL (docs/dashscope.md), as for the recorded URLs
+ * (ImagesRepository.unclaimedResultUrl). A picture that waits out a provider pause longer than
+ * this would find the URL expired anyway.
+ */
+const PAID_ANSWER_KEPT_SECONDS = 23 * 3600;
+
+/** A successful call's answer, as recorded in qwen_calls. */
+interface PaidAnswer {
+  requestId: string | null;
+  resultUrl: string;
+  latencyMs: number;
+  costMicroUsd: number;
+}
 
 /**
  * How a successful call is recorded: `success` for the picture's call, `drift_retry` for one

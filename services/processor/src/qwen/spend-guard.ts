@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fleetKeys } from '@masterpost/contracts';
-import { type IORedis } from '@masterpost/platform';
+import { type RedisConnection } from '@masterpost/platform';
 
 /**
  * The daily spend cap, shared by the fleet. Each call reserves its price in a Redis counter for
@@ -61,7 +61,7 @@ export class SpendGuard {
   private readonly keys: ReturnType<typeof fleetKeys>;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisConnection,
     prefix: string,
     private readonly settings: SpendGuardSettings,
     /** Today's recorded spend in micro-USD, read from Postgres. */

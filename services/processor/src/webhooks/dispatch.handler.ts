@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { bullJobId, jobCatalog, JobName, type JobResult, type WebhookDispatchPayload } from '@masterpost/contracts';
-import { logConnectionErrors, type BillingClient, type IORedis, type Logger } from '@masterpost/platform';
+import { logConnectionErrors, type BillingClient, type RedisConnection, type Logger } from '@masterpost/platform';
 import type { WebhookDeliveriesRepository } from '../adapters/webhooks.repository';
 
 /**
@@ -13,7 +13,7 @@ export class WebhookDispatchHandler {
 
   constructor(
     private readonly deps: {
-      repo: WebhookDeliveriesRepository; billing: BillingClient; creditsLowThreshold: number; redis: IORedis; prefix: string; retryBaseMs: number; keepSeconds: number;
+      repo: WebhookDeliveriesRepository; billing: BillingClient; creditsLowThreshold: number; redis: RedisConnection; prefix: string; retryBaseMs: number; keepSeconds: number;
       logger: Logger;
     },
   ) {

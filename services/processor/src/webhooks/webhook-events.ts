@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { bullJobId, jobCatalog, JobName, type WebhookEventType } from '@masterpost/contracts';
-import { currentRequestId, logConnectionErrors, type IORedis, type Logger } from '@masterpost/platform';
+import { currentRequestId, logConnectionErrors, type RedisConnection, type Logger } from '@masterpost/platform';
 
 /**
  * Where events are announced: one queue entry per event, whose id is the event's, so an event
@@ -10,7 +10,7 @@ import { currentRequestId, logConnectionErrors, type IORedis, type Logger } from
 export class WebhookEvents {
   private readonly queue: Queue;
 
-  constructor(redis: IORedis, prefix: string, private readonly logger: Logger, private readonly keepSeconds: number) {
+  constructor(redis: RedisConnection, prefix: string, private readonly logger: Logger, private readonly keepSeconds: number) {
     this.queue = new Queue(jobCatalog[JobName.WebhookDispatch].queue, { connection: redis, prefix });
     this.queue.on('error', logConnectionErrors(logger, 'webhook events queue'));
   }

@@ -1,10 +1,10 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { jobCatalog, JobName as JobNames, type JobName, type JobPayload, type JobResult, type WorkerSettings } from '@masterpost/contracts';
-import { runWithRequestId, traceJob, type IORedis, type Logger } from '@masterpost/platform';
+import { runWithRequestId, traceJob, type RedisConnection, type Logger } from '@masterpost/platform';
 
 /** What every worker of the fleet shares: its Redis, its prefix, and how a dead process's jobs are found. */
 export interface FleetWorkerOptions {
-  connection: IORedis;
+  connection: RedisConnection;
   prefix: string;
   stalledIntervalMs: number;
   lockMs: number;

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { fleetKeys, type JobName } from '@masterpost/contracts';
-import type { IORedis, Logger } from '@masterpost/platform';
+import type { RedisConnection, Logger } from '@masterpost/platform';
 import type { ImagesRepository } from '../adapters/images.repository';
 import type { FleetGate } from '../qwen/fleet-gate';
 import type { ImageSettlement } from '../settlement/image-settlement';
@@ -13,7 +13,7 @@ const COOL_DOWN_MS = 1_000;
 const CONFIG_PAUSE_MS = 24 * 3600 * 1000;
 
 export interface ImageFailureDeps {
-  connection: IORedis;
+  connection: RedisConnection;
   prefix: string;
   repo: ImagesRepository;
   settlement: ImageSettlement;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { IORedis, Logger } from '@masterpost/platform';
+import type { RedisConnection, Logger } from '@masterpost/platform';
 import type { FleetGate } from '../qwen/fleet-gate';
 
 /**
@@ -47,7 +47,7 @@ export class ProcessorPresence {
   processors = 1;
 
   constructor(
-    private readonly redis: IORedis,
+    private readonly redis: RedisConnection,
     private readonly key: string,
     private readonly everyMs = 2_000,
   ) {}
