@@ -26,8 +26,10 @@ admin() { if [ ${#as_root[@]} -gt 0 ]; then "${as_root[@]}" "$@"; else "$@"; fi;
 
 need_apt_update=1
 apt_install() {
-  if [ "$need_apt_update" = 1 ]; then admin apt-get update -qq; need_apt_update=0; fi
-  admin env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+  # Another apt (unattended upgrades on a fresh machine, an install in another shell) may hold
+  # dpkg's lock for a while: wait for it rather than fail and leave a test without its tool.
+  if [ "$need_apt_update" = 1 ]; then admin apt-get -o DPkg::Lock::Timeout=600 update -qq; need_apt_update=0; fi
+  admin env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@"
 }
 
 # The newest PostgreSQL cluster Debian's packages set up.

@@ -16,7 +16,11 @@ import { loadPrompts } from './qwen/prompts';
 import { SpendGuard } from './qwen/spend-guard';
 import { processorWork } from './composition';
 import { BindingLimitTracker, bindingLimitNow, bindingLimits, CpuWork, imageSlotsFor, MachineCpu, ProcessorPresence, type ImageSlots } from './workers/image-slots';
+import { StuckWorkerWatch } from './workers/stuck-worker-watch';
 import { createWorkers } from './workers/workers';
+
+/** How often a queue nobody takes from is looked for: a job waiting two looks in a row (15-30 s) with its worker free is stuck. */
+const STUCK_WORKER_LOOK_MS = 15_000;
 
 // libvips keeps recent operations and decoded images in a per-process cache; with 12 MP photos
 // that cache, not our work, was most of the resident memory. Each picture is decoded once anyway.
@@ -190,6 +194,8 @@ async function main(): Promise<void> {
   });
   const workers = createWorkers(work.workerDeps);
   sizing.start((concurrency) => workers.setImageConcurrency(concurrency), logger);
+  const stuckWatch = new StuckWorkerWatch(workers.watched, commandRedis, config.QUEUE_PREFIX, STUCK_WORKER_LOOK_MS, logger);
+  stuckWatch.start();
   const sweeps = await scheduleSweeps(config, commandRedis, logger);
 
   const ops = opsEndpoints({ workerRedis, commandRedis, pool, repo, gate, metrics, imagesRunning: () => workers.images.isRunning(), sizing, storageReady: storageProbe(storage, 'processor') });
@@ -202,7 +208,7 @@ async function main(): Promise<void> {
     logger,
     [
       // Stop taking jobs and wait for the active ones; what is left runs later elsewhere.
-      () => Promise.all([workers.close(), sweeps.close(), sizing.close()]),
+      () => Promise.all([stuckWatch.close(), workers.close(), sweeps.close(), sizing.close()]),
       () => work.closeQueues(),
       async () => dependencies.stop(),
       () => new Promise((resolve) => server.close(resolve)),

@@ -1,5 +1,5 @@
-import { DelayedError } from 'bullmq';
-import { JobName } from '@masterpost/contracts';
+import { DelayedError, type Worker } from 'bullmq';
+import { jobCatalog, JobName } from '@masterpost/contracts';
 import { BillingUnavailableError, type Logger } from '@masterpost/platform';
 import type { EditRenderHandler } from '../handlers/edit-render.handler';
 import type { ImageProcessHandler } from '../handlers/image-process.handler';
@@ -13,6 +13,7 @@ import { catalogWorker, type CatalogWorker, type FleetWorkerOptions } from './ca
 import { BILLING_RETRY_MS } from './failure-policy';
 import type { ImageFailures } from './image-failures';
 import type { ImageSlots } from './image-slots';
+import type { WatchedWorker } from './stuck-worker-watch';
 
 export interface WorkerDeps {
   fleet: FleetWorkerOptions;
@@ -53,7 +54,7 @@ export function createWorkers(deps: WorkerDeps) {
     { concurrency: deps.imageSlots.concurrency },
   );
 
-  const jobs = catalogWorker(
+  const makeJobs = () => catalogWorker(
     JobName.JobFinalize,
     async (payload, job, token) => {
       try {
@@ -69,17 +70,28 @@ export function createWorkers(deps: WorkerDeps) {
     fleet,
   );
 
-  const maintenance = catalogWorker(JobName.RetentionSweep, () => deps.retentionHandler.handle(), fleet);
-  const edits = catalogWorker(JobName.EditRender, (payload) => deps.editHandler.handle(payload), fleet);
-  const webhookEvents = catalogWorker(JobName.WebhookDispatch, (payload) => deps.dispatchHandler.handle(payload), fleet);
-  const webhookDeliveries = catalogWorker(
-    JobName.WebhookDeliver,
-    (payload, job) => deps.deliverHandler.handle(payload, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
-    fleet,
-  );
-
-  const mail = catalogWorker(JobName.MailSend, (payload, job) => deps.mailHandler.handle(payload, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)), fleet);
-  const mailOutbox = catalogWorker(JobName.MailOutboxSweep, () => deps.outboxSweepHandler.handle(), fleet);
+  // The workers no gate holds back, each replaceable by a new one (stuck-worker-watch.ts).
+  const makers: Record<string, () => Worker> = {
+    [JobName.JobFinalize]: makeJobs,
+    [JobName.RetentionSweep]: () => catalogWorker(JobName.RetentionSweep, () => deps.retentionHandler.handle(), fleet),
+    [JobName.EditRender]: () => catalogWorker(JobName.EditRender, (payload) => deps.editHandler.handle(payload), fleet),
+    [JobName.WebhookDispatch]: () => catalogWorker(JobName.WebhookDispatch, (payload) => deps.dispatchHandler.handle(payload), fleet),
+    [JobName.WebhookDeliver]: () =>
+      catalogWorker(JobName.WebhookDeliver, (payload, job) => deps.deliverHandler.handle(payload, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)), fleet),
+    [JobName.MailSend]: () => catalogWorker(JobName.MailSend, (payload, job) => deps.mailHandler.handle(payload, job.attemptsMade + 1 >= (job.opts.attempts ?? 1)), fleet),
+    [JobName.MailOutboxSweep]: () => catalogWorker(JobName.MailOutboxSweep, () => deps.outboxSweepHandler.handle(), fleet),
+  };
+  const current = new Map(Object.entries(makers).map(([name, make]) => [name, make()]));
+  const watched: WatchedWorker[] = Object.entries(makers).map(([name, make]) => ({
+    queueName: jobCatalog[name as JobName].queue,
+    current: () => current.get(name)!,
+    replace: () => {
+      const old = current.get(name)!;
+      current.set(name, make());
+      // Its active jobs (if any) finish; it takes no new one.
+      old.close().catch((error: unknown) => logger.warn({ err: (error as Error).message, queue: old.name }, 'closing a replaced worker failed'));
+    },
+  }));
 
   return {
     images,
@@ -89,13 +101,9 @@ export function createWorkers(deps: WorkerDeps) {
       deps.imageSlots.concurrency = concurrency;
       images.concurrency = concurrency;
     },
-    jobs,
-    maintenance,
-    edits,
-    webhookEvents,
-    webhookDeliveries,
-    mail,
+    /** The workers the stuck-worker watch may replace. */
+    watched,
     /** Stops taking jobs and waits for the active ones. */
-    close: () => Promise.all([images, jobs, maintenance, edits, webhookEvents, webhookDeliveries, mail, mailOutbox].map((worker) => worker.close())),
+    close: () => Promise.all([images, ...current.values()].map((worker) => worker.close())),
   };
 }
