@@ -9,3 +9,8 @@ export function print(line = ''): void {
 export function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }
+
+/** "1 picture", "3 pictures"; `many` where the plural is not `one` + s. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -1,6 +1,7 @@
 import { ExitCode } from './exit-codes';
 import type { Progress } from './follow-job';
 import type { RejectedFile } from './job-state';
+import { plural } from './output';
 import { formatSeconds } from './progress';
 
 /**
@@ -15,7 +16,6 @@ export interface Report {
   exitCode: ExitCode;
 }
 
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 export function jobReport(progress: Progress, extra: { rejected?: RejectedFile[]; outDir?: string; available?: number } = {}): Report {
   const lines: string[] = [];

@@ -9,7 +9,7 @@ import AdmZip from 'adm-zip';
 import { configFile, readConfig } from '../config-store';
 import { ExitCode, usageError } from '../exit-codes';
 import { failure, reach, signedIn, type Connection } from '../gateway';
-import { print, say } from '../output';
+import { plural, print, say } from '../output';
 import { chosenPassword, currentPassword } from '../password-input';
 import { ask, canAsk } from '../prompt';
 import { formatBytes } from '../progress';
@@ -23,7 +23,6 @@ import { passwordSession } from '../session';
  */
 type Me = Schemas['Me'];
 
-const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
 
 interface UrlOption {
   url?: string;

@@ -2,7 +2,7 @@ import { ExitCode } from '../exit-codes';
 import { fetchProgress } from '../follow-job';
 import { failure, reach, signedIn } from '../gateway';
 import { resolveJob } from '../job-argument';
-import { print, say } from '../output';
+import { plural, print, say } from '../output';
 import { confirmDanger } from '../prompt';
 
 /**
@@ -10,7 +10,6 @@ import { confirmDanger } from '../prompt';
  * started (their reserved credits go back), and deleting a job with every file of it. Pictures
  * already delivered stay charged either way: they were made.
  */
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 export async function cancelJob(job: string, options: { url?: string }): Promise<ExitCode> {
   const { jobId } = await resolveJob(job);

@@ -3,7 +3,7 @@ import { resolveRenderSpec, type RenderSpec } from '@masterpost/contracts';
 import { defaultMaskOptions, productMask, type BackdropSource } from './mask';
 import { reductionFactor } from './mask-band';
 import { matteAgainstWhite } from './matte';
-import { BLUE, qwenLike, sellerPhoto, type Shape } from './pixel-fixtures';
+import { BLUE, qwenLike, qwenLikeDrawing, sellerPhoto, sellerPhotoOfDrawing, type Shape } from './pixel-fixtures';
 import { canvasMargin } from './layout';
 import { renderFromCutout } from './render.service';
 import { blurStep, dropShadow } from './shadows';
@@ -22,19 +22,6 @@ const SIDE = 2048;
 async function frameOf(png: Buffer) {
   const { data, info } = await sharp(png).flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { rgb: data, channels: info.channels, width: info.width, height: info.height };
-}
-
-/** A Qwen-like output (or a photo) from an SVG body on a backdrop, with the near-white noise real outputs have. */
-async function svgOutput(body: string, backdrop: string): Promise<Buffer> {
-  const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${SIDE}" height="${SIDE}"><rect width="100%" height="100%" fill="${backdrop}"/>${body}</svg>`);
-  const { data } = await sharp(svg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  let seed = 12345;
-  for (let offset = 0; offset < data.length; offset += 3) {
-    if (data[offset] !== 255 || data[offset + 1] !== 255 || data[offset + 2] !== 255) continue;
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    data.fill(255 - (seed % 4), offset, offset + 3);
-  }
-  return sharp(data, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
 }
 
 const photoBackdrop = (photo: Buffer): BackdropSource => (width, height) => sharp(photo).resize({ width, height, fit: 'fill' }).removeAlpha().raw().toBuffer();
@@ -70,8 +57,10 @@ describe('the mask of a 2048 px output, reduced then refined, against the mask f
   ];
 
   test.each(cases)('$name', async ({ shape, body, jpegQuality, under, backdrop }) => {
-    const frame = await frameOf(shape ? await qwenLike(shape, { width: SIDE, height: SIDE, noise: 3, jpegQuality, under }) : await svgOutput(body!, '#ffffff'));
-    const photo = backdrop ? (shape ? await sellerPhoto(shape, backdrop, SIDE, SIDE) : await svgOutput(body!.replace('#ffffff', backdrop), backdrop)) : undefined;
+    const drawing = { width: SIDE, height: SIDE, noise: 3, jpegQuality, under };
+    const frame = await frameOf(shape ? await qwenLike(shape, drawing) : await qwenLikeDrawing(body!, drawing));
+    // The photo shows its backdrop where the output is white: in a hole, drawn white in the output.
+    const photo = backdrop ? (shape ? await sellerPhoto(shape, backdrop, SIDE, SIDE) : await sellerPhotoOfDrawing(body!.replace('#ffffff', backdrop), backdrop, SIDE, SIDE)) : undefined;
     const original = photo ? photoBackdrop(photo) : undefined;
     const whole = await productMask(frame.rgb, SIDE, SIDE, frame.channels, original, { ...defaultMaskOptions, maskSide: SIDE });
     const refined = await productMask(frame.rgb, SIDE, SIDE, frame.channels, original);

@@ -48,10 +48,17 @@ function svg(width: number, height: number, backdrop: string, body: string): Buf
   return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="${backdrop}"/>${body}</svg>`);
 }
 
-export async function qwenLike(shape: Shape, options: QwenLikeOptions = {}): Promise<Buffer> {
+export function qwenLike(shape: Shape, options: QwenLikeOptions = {}): Promise<Buffer> {
   const width = options.width ?? 600;
   const height = options.height ?? 600;
-  const { data } = await sharp(svg(width, height, '#ffffff', (options.under ?? '') + shapes[shape](width, height)))
+  return qwenLikeDrawing(shapes[shape](width, height), options);
+}
+
+/** A Qwen-like output of any SVG drawing (a product the shapes above do not have). */
+export async function qwenLikeDrawing(body: string, options: QwenLikeOptions = {}): Promise<Buffer> {
+  const width = options.width ?? 600;
+  const height = options.height ?? 600;
+  const { data } = await sharp(svg(width, height, '#ffffff', (options.under ?? '') + body))
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -72,7 +79,11 @@ export async function qwenLike(shape: Shape, options: QwenLikeOptions = {}): Pro
 
 /** The seller's photo behind a Qwen output: the same product on a backdrop. */
 export function sellerPhoto(shape: Shape, backdrop: string, width = 600, height = 600): Promise<Buffer> {
-  return sharp(svg(width, height, backdrop, shapes[shape](width, height))).jpeg({ quality: 92 }).toBuffer();
+  return sellerPhotoOfDrawing(shapes[shape](width, height), backdrop, width, height);
+}
+
+export function sellerPhotoOfDrawing(body: string, backdrop: string, width = 600, height = 600): Promise<Buffer> {
+  return sharp(svg(width, height, backdrop, body)).jpeg({ quality: 92 }).toBuffer();
 }
 
 export interface Pixels {

@@ -6,8 +6,8 @@ import type { Logger, RedisConnection } from '@masterpost/platform';
  * own watchdog does not always recover it after a Redis Cluster failover (taskforcesh/bullmq
  * #4138, #4585; seen here in e2e/redis-cluster: every picture delivered, the job's finalizer left
  * waiting). Every `everyMs` this looks at each watched queue: when the same job is still the
- * oldest waiting one and the worker had a free slot all along, the worker is replaced by a new
- * one (a new blocking connection), and the old one closed without waiting for it.
+ * oldest waiting one and the worker was running and not paused at both looks, the worker is
+ * replaced by a new one (a new blocking connection); the old one finishes what it holds, unawaited.
  *
  * Only for workers no gate holds back (the finalizer, edits, webhooks, mail, sweeps): the picture
  * worker's jobs wait for the fleet's rate by design, and a full picture queue is not a stuck one.
@@ -21,7 +21,7 @@ export interface WatchedWorker {
 
 export class StuckWorkerWatch {
   private readonly queues = new Map<string, Queue>();
-  /** The oldest waiting job at the last look, per queue, and whether the worker had a free slot since. */
+  /** The oldest waiting job at the last look, per queue, and whether the worker was running and not paused then. */
   private readonly seen = new Map<string, { oldest: string; free: boolean }>();
   private timer: NodeJS.Timeout | undefined;
   private looking = false;
